@@ -1,0 +1,74 @@
+/**
+ * The shape every `harmonia` subcommand group implements. A group lives in its own file under `commands/`
+ * and is listed once in `commands/index.ts`.
+ */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+}
+
+export interface Command {
+  /** The word typed after `harmonia`. */
+  name: string;
+  /** One line for `harmonia --help`. */
+  summary: string;
+  /** Runs with the arguments after the command name; resolves to the exit code. */
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/** A usage error: printed without a stack trace, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface Subcommand {
+  summary: string;
+  /** Full help text, shown by `--help`. */
+  help: string;
+  run(args: string[], io: CliIO): Promise<number>;
+}
+
+/** Builds a command whose first argument picks a subcommand (`harmonia harmony render ...`). */
+export function commandGroup(name: string, summary: string, subs: Record<string, Subcommand>): Command {
+  const help = () =>
+    [
+      `Usage: harmonia ${name} <subcommand> [options]`,
+      '',
+      summary,
+      '',
+      'Subcommands:',
+      ...Object.entries(subs).map(([k, s]) => `  ${k.padEnd(14)} ${s.summary}`),
+      '',
+      `Run 'harmonia ${name} <subcommand> --help' for its options.`,
+      '',
+    ].join('\n');
+  return {
+    name,
+    summary,
+    async run(args, io) {
+      const [sub, ...rest] = args;
+      if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+        io.stdout.write(help());
+        return sub === undefined ? 2 : 0;
+      }
+      const cmd = subs[sub];
+      if (!cmd) {
+        io.stderr.write(`harmonia ${name}: unknown subcommand '${sub}'\n\n${help()}`);
+        return 2;
+      }
+      if (rest.includes('--help') || rest.includes('-h')) {
+        io.stdout.write(cmd.help.endsWith('\n') ? cmd.help : `${cmd.help}\n`);
+        return 0;
+      }
+      return cmd.run(rest, io);
+    },
+  };
+}
+
+/** Reads all of stdin as UTF-8. */
+export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}

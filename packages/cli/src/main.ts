@@ -1,0 +1,42 @@
+import { type CliIO, type Command, UsageError } from './command.js';
+import { commands } from './commands/index.js';
+
+function topHelp(list: readonly Command[]): string {
+  return [
+    'Usage: harmonia <command> [options]',
+    '',
+    'Harmonia: agents on gpt-oss, spoken to in Harmony.',
+    '',
+    'Commands:',
+    ...list.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`),
+    '',
+    "Run 'harmonia <command> --help' for details.",
+    '',
+  ].join('\n');
+}
+
+/** Runs the command line with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO, list: readonly Command[] = commands): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(topHelp(list));
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = list.find((c) => c.name === name);
+  if (!cmd) {
+    io.stderr.write(`harmonia: unknown command '${name}'\n\n${topHelp(list)}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`harmonia ${name}: ${err.message}\n`);
+      return 2;
+    }
+    const e = err as Error;
+    io.stderr.write(`harmonia ${name}: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}\n`);
+    if (process.env.HARMONIA_DEBUG) io.stderr.write(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}
