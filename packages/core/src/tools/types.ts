@@ -1,0 +1,46 @@
+import type { ToolNamespaceConfig } from '../harmony/types.js';
+
+/**
+ * A tool namespace as the agent runtime sees it: `functions` (developer functions), `browser`, `python`,
+ * or any custom namespace such as `faq`. The runtime dispatches a model message by its recipient:
+ * `browser.search` → namespace `browser`, function `search`; `python` → namespace `python`, function undefined.
+ */
+export interface ToolNamespace {
+  readonly name: string;
+  /**
+   * Where the namespace is described: built-in tools (browser, python) go in the system message as the model
+   * was trained; developer functions and custom namespaces go in the developer message.
+   */
+  readonly placement: 'system' | 'developer';
+  /** The description rendered into the prompt. */
+  config(): ToolNamespaceConfig;
+  /**
+   * Runs one call. `args` is the raw message text the model wrote (JSON for functions and browser, code for
+   * python). Throw `ToolCallError` for problems the model can fix (bad arguments, unknown function): the
+   * runtime returns its message to the model as the tool's answer.
+   */
+  call(fn: string | undefined, args: string, ctx: ToolContext): Promise<ToolOutput>;
+  /** Frees per-conversation state (browser context, python container). */
+  disposeConversation?(conversationId: string): Promise<void>;
+  /** Frees everything (the shared browser, all containers). */
+  dispose?(): Promise<void>;
+}
+
+export interface ToolContext {
+  conversationId: string;
+  signal: AbortSignal;
+  /** The channel the call came on (`analysis` or `commentary`); the result goes back on the same one. */
+  channel: string;
+}
+
+export interface ToolOutput {
+  /** The tool message text the model will read. */
+  text: string;
+  /** Data for the developer (citations, files, timings); never shown to the model. */
+  meta?: Record<string, unknown>;
+}
+
+/** A tool problem the model can fix: returned to the model as the tool's answer, never thrown to the user. */
+export class ToolCallError extends Error {
+  override name = 'ToolCallError';
+}
