@@ -1,1 +1,2 @@
-export {};
+export * from './browser/index.js';
+export * from './python/index.js';
