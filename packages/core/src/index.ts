@@ -1,4 +1,9 @@
+export * from './agent/index.js';
+export * from './backend/index.js';
 export type * from './backend/types.js';
+export * from './functions/index.js';
 export * from './harmony/index.js';
+export * from './safety/index.js';
+export * from './store/index.js';
 export type { ToolContext, ToolNamespace, ToolOutput } from './tools/types.js';
 export { ToolCallError } from './tools/types.js';

@@ -1,4 +1,4 @@
-import type { Message, ReasoningEffort } from '../harmony/types.js';
+import type { Message, ReasoningEffort, ToolNamespaceConfig } from '../harmony/types.js';
 
 /**
  * Inference backends. Like vercel/ai's model interface, a backend is two methods: `generate` (whole result)
@@ -79,9 +79,41 @@ export interface BackendChooser {
   choose(ctx: ChooseContext): Promise<{ decision: RoutingDecision; backend: TokenBackend | MessageBackend }>;
 }
 
-// Message-level backends are defined by the runtime (`backend/message.ts`); declared here so the chooser
-// type can name them without a cycle.
+/**
+ * Message-level backends: for servers that apply Harmony themselves (Chat Completions, Responses API). The
+ * runtime still keeps the transcript as Harmony messages; the adapter maps them to the server's wire format
+ * and maps the answer back (reasoning → `analysis`, tool calls → messages with a recipient, text → `final`).
+ */
+export interface MessageRequest {
+  /** The conversation as Harmony messages: system, developer, then history (reasoning already filtered). */
+  messages: readonly Message[];
+  /** Every tool namespace the model may call (system and developer placement alike). */
+  tools: readonly ToolNamespaceConfig[];
+  effort: ReasoningEffort;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  signal?: AbortSignal;
+}
+
+export interface MessageResult {
+  /** The answer as Harmony assistant messages, in order. */
+  messages: Message[];
+  finishReason: FinishReason;
+  usage: TokenUsage;
+}
+
+export type MessageChunk =
+  /** Text as it arrives: `analysis` = reasoning, `final` = answer, `commentary` = preamble. */
+  | { type: 'delta'; channel: 'analysis' | 'commentary' | 'final'; delta: string }
+  | { type: 'done'; result: MessageResult };
+
 export interface MessageBackend {
   readonly kind: 'messages';
   readonly id: string;
+  generate(request: MessageRequest): Promise<MessageResult>;
+  stream(request: MessageRequest): AsyncIterable<MessageChunk>;
 }
+
+export type Backend = TokenBackend | MessageBackend;

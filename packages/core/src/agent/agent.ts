@@ -1,0 +1,113 @@
+import type { Backend, BackendChooser } from '../backend/types.js';
+import { defineNamespace, type FunctionTool, isFunctionTool } from '../functions/define.js';
+import type { ReasoningEffort } from '../harmony/types.js';
+import { endConversationFunction } from '../safety/end-conversation.js';
+import type { InputGuardrail, OutputGuardrail } from '../safety/guardrails.js';
+import type { ReasoningMonitor } from '../safety/monitor.js';
+import { type ConversationStore, InMemoryConversationStore } from '../store/store.js';
+import type { ToolNamespace } from '../tools/types.js';
+import { AgentConfigError } from './errors.js';
+
+export interface SamplingSettings {
+  temperature?: number;
+  topP?: number;
+  /** Per model call. */
+  maxTokens?: number;
+  seed?: number;
+}
+
+export interface AgentOptions {
+  name?: string;
+  /** Rendered as the developer message's instructions. */
+  instructions?: string;
+  /** Developer functions (grouped into the `functions` namespace) and tool namespaces (`faq`, `browser`, `python`). */
+  tools?: readonly (FunctionTool | ToolNamespace)[];
+  /** A fixed backend, or a chooser asked per turn (and again, with the trouble, when a turn is retried). */
+  backend: Backend | BackendChooser;
+  /** Default `medium`; a chooser's decision overrides it. */
+  effort?: ReasoningEffort;
+  /** System message identity line; default the Harmony default ("You are ChatGPT, ..."). */
+  modelIdentity?: string;
+  /** Default `2024-06`. */
+  knowledgeCutoff?: string;
+  /** `YYYY-MM-DD`, a function giving it, or `null` to leave it out. Default: today (UTC). */
+  currentDate?: string | null | (() => string);
+  sampling?: SamplingSettings;
+  /** Model calls per run, retries included. Default 10. */
+  maxTurns?: number;
+  /** How often one identical call (same recipient and arguments) may run per run. Default 2. */
+  maxIdenticalCalls?: number;
+  /** Retries per run for empty, truncated or reasoning-only turns. Default 2. */
+  maxRetries?: number;
+  guardrails?: { input?: readonly InputGuardrail[]; output?: readonly OutputGuardrail[] };
+  monitor?: ReasoningMonitor;
+  /** Assistant replies per conversation; the next message closes it with a reason. */
+  replyCap?: number;
+  /** Adds `functions.end_conversation({reason})` so the agent can close a conversation it judges unreasonable. */
+  allowEndConversation?: boolean;
+  /** Where conversations live; default in-memory, per agent. */
+  store?: ConversationStore;
+  /** Shown when the monitor stops a turn. Default: a short refusal. */
+  stoppedReply?: string;
+}
+
+export const isChooser = (b: Backend | BackendChooser): b is BackendChooser =>
+  typeof (b as BackendChooser).choose === 'function';
+
+/**
+ * An agent: instructions, tools, backend and limits. Immutable once built; `run(agent, input)` drives it.
+ */
+export class Agent {
+  readonly name: string;
+  readonly instructions: string | undefined;
+  readonly backend: Backend | BackendChooser;
+  readonly effort: ReasoningEffort;
+  readonly namespaces: ReadonlyMap<string, ToolNamespace>;
+  readonly store: ConversationStore;
+  readonly options: Readonly<AgentOptions>;
+  readonly maxTurns: number;
+  readonly maxIdenticalCalls: number;
+  readonly maxRetries: number;
+
+  constructor(options: AgentOptions) {
+    if (!options.backend) throw new AgentConfigError('Agent needs a backend (or a BackendChooser)');
+    this.options = options;
+    this.name = options.name ?? 'agent';
+    this.instructions = options.instructions;
+    this.backend = options.backend;
+    this.effort = options.effort ?? 'medium';
+    this.store = options.store ?? new InMemoryConversationStore();
+    this.maxTurns = options.maxTurns ?? 10;
+    this.maxIdenticalCalls = options.maxIdenticalCalls ?? 2;
+    this.maxRetries = options.maxRetries ?? 2;
+
+    const fns: FunctionTool[] = [];
+    const namespaces = new Map<string, ToolNamespace>();
+    for (const t of options.tools ?? []) {
+      if (isFunctionTool(t)) fns.push(t);
+      else {
+        if (namespaces.has(t.name))
+          throw new AgentConfigError(`Tool namespace '${t.name}' is registered twice`);
+        namespaces.set(t.name, t);
+      }
+    }
+    if (options.allowEndConversation) fns.push(endConversationFunction());
+    if (fns.length) {
+      if (namespaces.has('functions')) {
+        throw new AgentConfigError(
+          "Pass developer functions either loose or as a 'functions' namespace, not both",
+        );
+      }
+      namespaces.set('functions', defineNamespace({ name: 'functions', functions: fns }));
+    }
+    this.namespaces = namespaces;
+  }
+
+  /** The date for the system message of a call made now. */
+  currentDate(): string | null {
+    const d = this.options.currentDate;
+    if (d === null) return null;
+    if (typeof d === 'function') return d();
+    return d ?? new Date().toISOString().slice(0, 10);
+  }
+}

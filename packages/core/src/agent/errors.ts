@@ -1,0 +1,55 @@
+import type { TurnOutcome } from './classify.js';
+
+/** Base class of everything a run can fail with. */
+export class AgentRunError extends Error {
+  override name = 'AgentRunError';
+}
+
+/** A model turn ended badly (empty, truncated, reasoning only) and every retry did too. */
+export class TurnError extends AgentRunError {
+  override name = 'TurnError';
+  constructor(
+    message: string,
+    readonly outcome: TurnOutcome,
+    readonly attempts: number,
+  ) {
+    super(message);
+  }
+}
+
+export class EmptyTurnError extends TurnError {
+  override name = 'EmptyTurnError';
+}
+export class TruncatedTurnError extends TurnError {
+  override name = 'TruncatedTurnError';
+}
+export class ReasoningOnlyError extends TurnError {
+  override name = 'ReasoningOnlyError';
+}
+
+export class MaxTurnsExceededError extends AgentRunError {
+  override name = 'MaxTurnsExceededError';
+  constructor(readonly maxTurns: number) {
+    super(
+      `The agent made ${maxTurns} model calls without a final answer (maxTurns=${maxTurns}). Raise maxTurns or check the tools' answers.`,
+    );
+  }
+}
+
+/** The model kept repeating the same tool call after being told to stop. */
+export class ToolLoopError extends AgentRunError {
+  override name = 'ToolLoopError';
+  constructor(
+    readonly recipient: string,
+    readonly count: number,
+  ) {
+    super(
+      `The model called ${recipient} with identical arguments ${count} times and ignored the refusal; the run was stopped.`,
+    );
+  }
+}
+
+/** The agent's configuration is inconsistent (duplicate namespace, no backend). */
+export class AgentConfigError extends AgentRunError {
+  override name = 'AgentConfigError';
+}

@@ -1,0 +1,40 @@
+import type { RoutingDecision } from '../backend/types.js';
+import type { TurnOutcome } from './classify.js';
+import type { RunResult } from './result.js';
+
+/** What the runtime does after classifying a turn. */
+export type TurnAction = 'done' | 'run_tools' | 'nudge' | 'retry' | 'fail' | 'stop';
+
+/**
+ * Events of `runStream`. User-facing text is `final_delta` and `preamble_delta`; `reasoning_delta` is only
+ * emitted when the caller asks for reasoning (`includeReasoning: true`), for developers.
+ */
+export type RunEvent =
+  | { type: 'turn_started'; turn: number; attempt: number; backend: string; decision?: RoutingDecision }
+  | { type: 'reasoning_delta'; turn: number; delta: string }
+  | { type: 'preamble_delta'; turn: number; delta: string }
+  | { type: 'final_delta'; turn: number; delta: string }
+  | {
+      type: 'tool_call_started';
+      turn: number;
+      callId: string;
+      recipient: string;
+      channel: string;
+      arguments: string;
+    }
+  | {
+      type: 'tool_call_finished';
+      turn: number;
+      callId: string;
+      recipient: string;
+      output: string;
+      /** Set when the call was rejected or failed; `output` is what the model was told. */
+      error?: string;
+      durationMs: number;
+    }
+  | { type: 'turn_outcome'; turn: number; outcome: TurnOutcome; action: TurnAction }
+  | { type: 'monitor_flagged'; turn: number; monitor: string; reason: string }
+  | { type: 'guardrail_tripped'; stage: 'input' | 'output'; guardrail: string; reason: string }
+  | { type: 'conversation_closed'; reason: string }
+  | { type: 'error'; error: Error }
+  | { type: 'done'; result: RunResult };

@@ -1,0 +1,8 @@
+export * from './agent.js';
+export { classifyTurn, type TurnOutcome } from './classify.js';
+export { listTools, resolveRecipient } from './dispatch.js';
+export * from './errors.js';
+export type * from './events.js';
+export type * from './result.js';
+export { type ModelCallInfo, type RunOptions, run, runStream } from './run.js';
+export { promptView } from './transcript.js';

@@ -1,0 +1,53 @@
+import type { FinishReason, RoutingDecision } from '../backend/types.js';
+import type { Message } from '../harmony/types.js';
+import type { TurnOutcome } from './classify.js';
+
+export type RunStatus =
+  /** A final answer was produced. */
+  | 'completed'
+  /** The reasoning monitor stopped the turn before any final text. */
+  | 'stopped'
+  /** An input or output guardrail refused. */
+  | 'blocked'
+  /** The per-conversation reply cap was reached; no model call was made. */
+  | 'capped'
+  /** The conversation was already closed; no model call was made. */
+  | 'closed';
+
+export interface RunUsage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedPromptTokens: number;
+  modelCalls: number;
+}
+
+export interface TurnRecord {
+  turn: number;
+  attempt: number;
+  backend: string;
+  outcome: TurnOutcome;
+  finishReason: FinishReason;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface RunResult {
+  status: RunStatus;
+  /** The answer to show the user (a guardrail's reply when blocked; empty when stopped without one). */
+  finalText: string;
+  conversationId: string;
+  /** The full Harmony transcript of the last model call's view plus this run's output (system and developer first). */
+  transcript: Message[];
+  /** Messages this run added to the conversation (user, assistant, tool), including reasoning. */
+  newMessages: Message[];
+  /** All reasoning of this run, for developers; never shown to users by the runtime. */
+  reasoning: string;
+  usage: RunUsage;
+  turns: TurnRecord[];
+  /** What the backend chooser decided, per decision (first call and each escalation). */
+  routing: RoutingDecision[];
+  /** Why the run ended without a normal answer. */
+  stop?: { by: 'monitor' | 'input_guardrail' | 'output_guardrail' | 'reply_cap' | 'closed'; reason: string };
+  /** Set when this run closed the conversation (end_conversation or reply cap). */
+  closed?: { reason: string };
+}

@@ -1,0 +1,552 @@
+import { randomUUID } from 'node:crypto';
+import { messageText } from '../backend/messages.js';
+import type {
+  Backend,
+  FinishReason,
+  MessageBackend,
+  RoutingDecision,
+  TokenBackend,
+  TokenUsage,
+  TurnTrouble,
+} from '../backend/types.js';
+import {
+  encodeText,
+  renderConversationForCompletion,
+  STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
+  StreamParser,
+  Tok,
+} from '../harmony/api.js';
+import type { Message, ReasoningEffort } from '../harmony/types.js';
+import { type Agent, isChooser } from './agent.js';
+import { classifyTurn, isToolCall, type TurnOutcome } from './classify.js';
+import { executeCall, RepeatGuard } from './dispatch.js';
+import {
+  EmptyTurnError,
+  MaxTurnsExceededError,
+  ReasoningOnlyError,
+  TruncatedTurnError,
+  type TurnError,
+} from './errors.js';
+import type { RunEvent, TurnAction } from './events.js';
+import { MonitorGate } from './monitor-gate.js';
+import type { RunResult, RunStatus, RunUsage, TurnRecord } from './result.js';
+import { allToolConfigs, preamble, promptView, textMessage } from './transcript.js';
+
+export interface ModelCallInfo {
+  turn: number;
+  attempt: number;
+  backend: string;
+  effort: ReasoningEffort;
+  /** Token backends: the rendered prompt ids (decode them for the prompt text). */
+  prompt?: number[];
+  /** Message backends: the Harmony messages sent. */
+  messages?: Message[];
+}
+
+export interface RunOptions {
+  /** Continue a stored conversation; a new id is made when absent. */
+  conversationId?: string;
+  signal?: AbortSignal;
+  /** Emit `reasoning_delta` events (for developers; never show them to end users). */
+  includeReasoning?: boolean;
+  /** Called before every model call with exactly what is sent (journals, debugging). */
+  onModelCall?: (info: ModelCallInfo) => void;
+}
+
+/** What one model call produced. */
+interface TurnData {
+  messages: Message[];
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  reasoning: string;
+  /** Set when the monitor stopped the turn. */
+  stopped?: string;
+}
+
+const DEFAULT_STOPPED_REPLY = "Sorry, I can't help with that.";
+
+/** Runs the agent on one user message and resolves to the result (the non-streaming form of `runStream`). */
+export async function run(agent: Agent, input: string, options: RunOptions = {}): Promise<RunResult> {
+  const it = runStream(agent, input, options);
+  for (;;) {
+    const step = await it.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * Runs the agent on one user message, yielding typed events; the last event is `done` with the result (also
+ * the generator's return value). Failures yield an `error` event and then throw the typed error.
+ */
+export async function* runStream(
+  agent: Agent,
+  input: string,
+  options: RunOptions = {},
+): AsyncGenerator<RunEvent, RunResult> {
+  const state = new RunState(agent, input, options);
+  try {
+    const result = yield* state.drive();
+    yield { type: 'done', result };
+    return result;
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    yield { type: 'error', error };
+    throw error;
+  } finally {
+    await state.persist();
+  }
+}
+
+class RunState {
+  readonly conversationId: string;
+  readonly signal: AbortSignal;
+  private history: Message[] = [];
+  private readonly newMessages: Message[] = [];
+  private readonly usage: RunUsage = {
+    promptTokens: 0,
+    completionTokens: 0,
+    cachedPromptTokens: 0,
+    modelCalls: 0,
+  };
+  private readonly turns: TurnRecord[] = [];
+  private readonly routing: RoutingDecision[] = [];
+  private reasoning = '';
+  private backend!: Backend;
+  private effort: ReasoningEffort;
+  private decision: RoutingDecision | undefined;
+  private closeReason: string | undefined;
+  private persisted = 0;
+  private loaded = false;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly input: string,
+    private readonly options: RunOptions,
+  ) {
+    this.conversationId = options.conversationId ?? randomUUID();
+    this.signal = options.signal ?? new AbortController().signal;
+    this.effort = agent.effort;
+  }
+
+  private result(status: RunStatus, finalText: string, extra: Partial<RunResult> = {}): RunResult {
+    return {
+      status,
+      finalText,
+      conversationId: this.conversationId,
+      transcript: [...preamble(this.agent, this.effort), ...this.history],
+      newMessages: [...this.newMessages],
+      reasoning: this.reasoning,
+      usage: { ...this.usage },
+      turns: [...this.turns],
+      routing: [...this.routing],
+      ...(this.closeReason !== undefined ? { closed: { reason: this.closeReason } } : {}),
+      ...extra,
+    };
+  }
+
+  private add(...ms: Message[]): void {
+    this.history.push(...ms);
+    this.newMessages.push(...ms);
+  }
+
+  /** Saves what this run added, even when it failed: bad runs lose nothing. */
+  async persist(): Promise<void> {
+    if (!this.loaded) return;
+    const fresh = this.newMessages.slice(this.persisted);
+    this.persisted = this.newMessages.length;
+    if (fresh.length) await this.agent.store.append(this.conversationId, fresh);
+    if (this.closeReason !== undefined) await this.agent.store.close(this.conversationId, this.closeReason);
+  }
+
+  private async choose(trouble?: TurnTrouble): Promise<void> {
+    const b = this.agent.backend;
+    if (!isChooser(b)) {
+      this.backend = b;
+      return;
+    }
+    const picked = await b.choose({
+      conversationId: this.conversationId,
+      input: this.input,
+      history: this.history,
+      ...(trouble ? { trouble } : {}),
+    });
+    this.backend = picked.backend;
+    this.decision = picked.decision;
+    this.effort = picked.decision.effort;
+    this.routing.push(picked.decision);
+  }
+
+  async *drive(): AsyncGenerator<RunEvent, RunResult> {
+    const { agent } = this;
+    const rec = await agent.store.load(this.conversationId);
+    this.history = rec?.messages ?? [];
+    this.loaded = true;
+    if (rec?.closed) {
+      return this.result('closed', '', { stop: { by: 'closed', reason: rec.closed.reason } });
+    }
+    const cap = agent.options.replyCap;
+    if (cap !== undefined) {
+      const replies = this.history.filter((m) => m.role === 'assistant' && m.channel === 'final').length;
+      if (replies >= cap) {
+        this.closeReason = `reply cap reached (${replies} of ${cap} replies)`;
+        yield { type: 'conversation_closed', reason: this.closeReason };
+        return this.result('capped', '', { stop: { by: 'reply_cap', reason: this.closeReason } });
+      }
+    }
+    for (const g of agent.options.guardrails?.input ?? []) {
+      const v = await g.check(this.input, { conversationId: this.conversationId, signal: this.signal });
+      if (!v.ok) {
+        yield { type: 'guardrail_tripped', stage: 'input', guardrail: g.name, reason: v.reason };
+        return this.result('blocked', v.reply ?? '', { stop: { by: 'input_guardrail', reason: v.reason } });
+      }
+    }
+
+    this.add(textMessage('user', this.input));
+    await this.choose();
+    const guard = new RepeatGuard(agent.maxIdenticalCalls);
+    let turn = 0;
+    let attempt = 0;
+    let retries = 0;
+    let nudge = false;
+
+    for (;;) {
+      if (this.usage.modelCalls >= agent.maxTurns) throw new MaxTurnsExceededError(agent.maxTurns);
+      this.usage.modelCalls++;
+      yield {
+        type: 'turn_started',
+        turn,
+        attempt,
+        backend: this.backend.id,
+        ...(this.decision ? { decision: this.decision } : {}),
+      };
+      const data =
+        this.backend.kind === 'tokens'
+          ? yield* this.tokenTurn(this.backend, turn, attempt, nudge)
+          : yield* this.messageTurn(this.backend, turn, attempt);
+      this.usage.promptTokens += data.usage.promptTokens;
+      this.usage.completionTokens += data.usage.completionTokens;
+      this.usage.cachedPromptTokens += data.usage.cachedPromptTokens ?? 0;
+      this.reasoning += data.reasoning;
+      const outcome: TurnOutcome = classifyTurn(data.messages, data.finishReason);
+      this.turns.push({
+        turn,
+        attempt,
+        backend: this.backend.id,
+        outcome,
+        finishReason: data.finishReason,
+        promptTokens: data.usage.promptTokens,
+        completionTokens: data.usage.completionTokens,
+      });
+      const outcomeEvent = (action: TurnAction): RunEvent => ({
+        type: 'turn_outcome',
+        turn,
+        outcome,
+        action,
+      });
+
+      if (data.stopped !== undefined) {
+        yield outcomeEvent('stop');
+        const reply = agent.options.stoppedReply ?? DEFAULT_STOPPED_REPLY;
+        return this.result('stopped', reply, { stop: { by: 'monitor', reason: data.stopped } });
+      }
+
+      if (outcome === 'final') {
+        this.add(...data.messages);
+        yield outcomeEvent('done');
+        return yield* this.finish(data.messages);
+      }
+
+      if (outcome === 'tool_call') {
+        const lastCall = data.messages.findLastIndex(isToolCall);
+        // Anything after the last call was written without the tool's answer: drop it.
+        const kept = data.messages.slice(0, lastCall + 1);
+        this.add(...kept);
+        yield outcomeEvent('run_tools');
+        yield* this.runTools(kept.filter(isToolCall), turn, guard);
+        turn++;
+        attempt = 0;
+        nudge = false;
+        continue;
+      }
+
+      // reasoning_only, truncated, empty: retry within budget, then a typed error.
+      if (retries >= agent.maxRetries) {
+        yield outcomeEvent('fail');
+        throw turnError(outcome, retries + 1);
+      }
+      retries++;
+      attempt++;
+      if (outcome === 'reasoning_only' && this.backend.kind === 'tokens' && !nudge) {
+        // Keep the reasoning and ask for the answer: the next prompt ends in `<|channel|>final<|message|>`.
+        this.add(...data.messages.filter((m) => m.role === 'assistant' && m.channel === 'analysis'));
+        nudge = true;
+        yield outcomeEvent('nudge');
+      } else {
+        nudge = false;
+        yield outcomeEvent('retry');
+        await this.choose(outcome as TurnTrouble);
+      }
+    }
+  }
+
+  private async *finish(messages: Message[]): AsyncGenerator<RunEvent, RunResult> {
+    const finalMsg = messages.findLast((m) => m.channel === 'final' && m.role === 'assistant');
+    const finalText = finalMsg ? messageText(finalMsg) : '';
+    for (const g of this.agent.options.guardrails?.output ?? []) {
+      const v = await g.check(finalText, {
+        conversationId: this.conversationId,
+        signal: this.signal,
+        input: this.input,
+      });
+      if (!v.ok) {
+        yield { type: 'guardrail_tripped', stage: 'output', guardrail: g.name, reason: v.reason };
+        const reply = v.reply ?? '';
+        // The refused answer must not reach the model's context later either.
+        if (finalMsg) finalMsg.content = [{ type: 'text', text: reply }];
+        return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason: v.reason } });
+      }
+    }
+    return this.result('completed', finalText);
+  }
+
+  private async *runTools(
+    calls: Message[],
+    turn: number,
+    guard: RepeatGuard,
+  ): AsyncGenerator<RunEvent, void> {
+    const started = calls.map((call, i) => ({ call, callId: `${turn}.${i}`, t0: performance.now() }));
+    for (const s of started) {
+      yield {
+        type: 'tool_call_started',
+        turn,
+        callId: s.callId,
+        recipient: s.call.recipient ?? '',
+        channel: s.call.channel ?? 'commentary',
+        arguments: messageText(s.call),
+      };
+    }
+    // Parallel calls run concurrently; answers go back in call order.
+    const ctx = { conversationId: this.conversationId, signal: this.signal };
+    const settled = await Promise.allSettled(
+      started.map(async (s) => {
+        const o = await executeCall(s.call, this.agent.namespaces, guard, ctx);
+        return { ...o, durationMs: performance.now() - s.t0 };
+      }),
+    );
+    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    for (const [i, r] of settled.entries()) {
+      if (r.status !== 'fulfilled') continue;
+      const s = started[i]!;
+      const o = r.value;
+      this.add(o.message);
+      yield {
+        type: 'tool_call_finished',
+        turn,
+        callId: s.callId,
+        recipient: s.call.recipient ?? '',
+        output: o.output.text,
+        ...(o.error !== undefined ? { error: o.error } : {}),
+        durationMs: o.durationMs,
+      };
+      if (o.endConversation !== undefined && this.closeReason === undefined) {
+        this.closeReason = o.endConversation;
+        yield { type: 'conversation_closed', reason: o.endConversation };
+      }
+    }
+  }
+
+  private monitorGate(abort: AbortController): MonitorGate {
+    return new MonitorGate(
+      this.agent.options.monitor,
+      { conversationId: this.conversationId, input: this.input, signal: this.signal },
+      () => abort.abort(),
+    );
+  }
+
+  private async *tokenTurn(
+    backend: TokenBackend,
+    turn: number,
+    attempt: number,
+    nudge: boolean,
+  ): AsyncGenerator<RunEvent, TurnData> {
+    const messages = [...preamble(this.agent, this.effort), ...promptView(this.history)];
+    let prompt = renderConversationForCompletion({ messages }, 'assistant', { autoDropAnalysis: false });
+    const parser = new StreamParser({ role: 'assistant' });
+    if (nudge) {
+      const prefill = [Tok.channel, ...encodeText('final'), Tok.message];
+      prompt = prompt.concat(prefill);
+      for (const t of prefill) parser.push(t);
+    }
+    this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, prompt });
+    const abort = new AbortController();
+    const gate = this.monitorGate(abort);
+    const signal = AbortSignal.any([this.signal, abort.signal]);
+    const s = this.agent.options.sampling ?? {};
+    let channel: string | null = nudge ? 'final' : null;
+    let recipient: string | null = null;
+    let reasoning = '';
+    let gateOpen = false;
+    let finishReason: FinishReason = 'stop';
+    let usage: TokenUsage = { promptTokens: prompt.length, completionTokens: 0 };
+    const stopped = (reason: string): TurnData => ({
+      messages: parser.messages,
+      finishReason: 'abort',
+      usage,
+      reasoning,
+      stopped: reason,
+    });
+
+    const stream = backend.stream({
+      prompt,
+      stop: [...STOP_TOKENS_FOR_ASSISTANT_ACTIONS],
+      ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
+      ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+      ...(s.topP !== undefined ? { topP: s.topP } : {}),
+      ...(s.seed !== undefined ? { seed: s.seed } : {}),
+      signal,
+    });
+    for await (const chunk of stream) {
+      if (chunk.type === 'finish') {
+        finishReason = chunk.finishReason;
+        usage = chunk.usage;
+        continue;
+      }
+      for (const tok of chunk.tokens) {
+        for (const ev of parser.push(tok)) {
+          if (ev.type === 'header') {
+            channel = ev.channel;
+            recipient = ev.recipient;
+          } else if (ev.type === 'message_done') {
+            if (ev.message.channel === 'analysis') gate.observe(reasoning);
+          } else if (ev.type === 'content_delta' && !recipient) {
+            if (channel === 'final') {
+              if (!gateOpen) {
+                const flag = await gate.verdict(reasoning);
+                if (flag !== undefined) {
+                  abort.abort();
+                  yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+                  return stopped(flag);
+                }
+                gateOpen = true;
+              }
+              yield { type: 'final_delta', turn, delta: ev.delta };
+            } else if (channel === 'commentary') {
+              yield { type: 'preamble_delta', turn, delta: ev.delta };
+            } else {
+              // analysis, or a message without a channel (headerless refusals): reasoning, never user-facing.
+              reasoning += ev.delta;
+              if (this.options.includeReasoning) yield { type: 'reasoning_delta', turn, delta: ev.delta };
+            }
+          }
+        }
+      }
+      if (gate.flagged !== undefined) break;
+    }
+    parser.end();
+    const flag = await gate.verdict(reasoning);
+    if (flag !== undefined) {
+      yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+      return stopped(flag);
+    }
+    if (this.signal.aborted) finishReason = 'abort';
+    return { messages: parser.messages, finishReason, usage, reasoning };
+  }
+
+  private async *messageTurn(
+    backend: MessageBackend,
+    turn: number,
+    attempt: number,
+  ): AsyncGenerator<RunEvent, TurnData> {
+    const messages = [...preamble(this.agent, this.effort), ...promptView(this.history)];
+    this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, messages });
+    const abort = new AbortController();
+    const gate = this.monitorGate(abort);
+    const s = this.agent.options.sampling ?? {};
+    let reasoning = '';
+    let gateOpen = false;
+    const stream = backend.stream({
+      messages,
+      tools: allToolConfigs(this.agent),
+      effort: this.effort,
+      ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
+      ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+      ...(s.topP !== undefined ? { topP: s.topP } : {}),
+      ...(s.seed !== undefined ? { seed: s.seed } : {}),
+      signal: AbortSignal.any([this.signal, abort.signal]),
+    });
+    const stopped = (reason: string): TurnData => ({
+      messages: [],
+      finishReason: 'abort',
+      usage: { promptTokens: 0, completionTokens: 0 },
+      reasoning,
+      stopped: reason,
+    });
+    for await (const chunk of stream) {
+      if (chunk.type === 'done') {
+        const flag = await gate.verdict(reasoning);
+        if (flag !== undefined) {
+          yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+          return stopped(flag);
+        }
+        const r = chunk.result;
+        return {
+          messages: r.messages,
+          finishReason: this.signal.aborted ? 'abort' : r.finishReason,
+          usage: r.usage,
+          reasoning,
+        };
+      }
+      if (chunk.channel === 'analysis') {
+        reasoning += chunk.delta;
+        gate.observe(reasoning);
+        if (this.options.includeReasoning) yield { type: 'reasoning_delta', turn, delta: chunk.delta };
+      } else if (chunk.channel === 'commentary') {
+        yield { type: 'preamble_delta', turn, delta: chunk.delta };
+      } else {
+        if (!gateOpen) {
+          const flag = await gate.verdict(reasoning);
+          if (flag !== undefined) {
+            abort.abort();
+            yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+            return stopped(flag);
+          }
+          gateOpen = true;
+        }
+        yield { type: 'final_delta', turn, delta: chunk.delta };
+      }
+      if (gate.flagged !== undefined) {
+        abort.abort();
+        yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: gate.flagged };
+        return stopped(gate.flagged);
+      }
+    }
+    return {
+      messages: [],
+      finishReason: 'error',
+      usage: { promptTokens: 0, completionTokens: 0 },
+      reasoning,
+    };
+  }
+}
+
+function turnError(outcome: TurnOutcome, attempts: number): TurnError {
+  if (outcome === 'truncated') {
+    return new TruncatedTurnError(
+      `The model's answer was cut off by the token limit ${attempts} times in a row. Raise sampling.maxTokens or lower the reasoning effort.`,
+      outcome,
+      attempts,
+    );
+  }
+  if (outcome === 'reasoning_only') {
+    return new ReasoningOnlyError(
+      `The model reasoned but never wrote an answer (${attempts} attempts, including a nudge to answer).`,
+      outcome,
+      attempts,
+    );
+  }
+  return new EmptyTurnError(
+    `The model returned nothing readable ${attempts} times in a row (no text, no tool call). Check the server's Harmony handling with 'harmonia doctor'.`,
+    outcome,
+    attempts,
+  );
+}

@@ -1,0 +1,8 @@
+export * from './completions.js';
+export * from './errors.js';
+export { messageText } from './messages.js';
+export * from './ollama-generate.js';
+export * from './openai-chat.js';
+export * from './openai-responses.js';
+export * from './profiles.js';
+export * from './scripted.js';

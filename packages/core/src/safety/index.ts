@@ -1,0 +1,3 @@
+export * from './end-conversation.js';
+export * from './guardrails.js';
+export * from './monitor.js';
