@@ -1,0 +1,4 @@
+/** The python sandbox could not do what was asked (Docker missing, image missing, build failed). */
+export class PythonSandboxError extends Error {
+  override name = 'PythonSandboxError';
+}

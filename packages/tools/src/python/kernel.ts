@@ -1,0 +1,215 @@
+/**
+ * The Python kernel that runs as the container's main process (`python3 -u -c KERNEL_SOURCE`).
+ *
+ * Protocol over the container's stdin/stdout (attach stream, no TTY, so Docker frames stdout and stderr apart):
+ *   request  (one JSON line on stdin):  {"id": str, "code": str, "max_output": int}
+ *   reply    (one JSON line on stdout): {"id", "output", "truncated", "output_bytes", "error", "interrupted",
+ *                                        "files", "figures", "seconds"}
+ * The first line on stdout is {"ready": true, "python": "3.x.y"}.
+ *
+ * The kernel keeps the protocol channels on private duplicates of fds 0 and 1, points fd 0 at /dev/null (so `input()`
+ * cannot eat requests) and, during a cell, points fds 1 and 2 at one scratch file: print(), tracebacks, warnings and
+ * subprocess output all land there in the order they were written. Cells run in one persistent globals dict; a
+ * trailing expression is evaluated and its repr printed, like a notebook cell. SIGINT raises KeyboardInterrupt in the
+ * cell (the host sends it on timeout) and the state survives. Forked children that fall out of a cell exit at once so
+ * they never read requests. With HARMONIA_IDLE_EXIT set, the kernel exits after that many idle seconds.
+ */
+export const KERNEL_SOURCE = String.raw`
+import ast, builtins, json, linecache, os, select, sys, time, traceback, warnings
+
+MAIN_PID = os.getpid()
+DATA_DIR = '/mnt/data'
+IDLE_EXIT = float(os.environ.get('HARMONIA_IDLE_EXIT') or 0)
+MAX_LISTED_FILES = 200
+
+req_fd = os.dup(0)
+reply_fd = os.dup(1)
+null_fd = os.open(os.devnull, os.O_RDONLY)
+os.dup2(null_fd, 0)
+os.close(null_fd)
+scratch_path = '/tmp/.harmonia-cell-output'
+scratch_fd = os.open(scratch_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+os.dup2(scratch_fd, 1)
+os.dup2(scratch_fd, 2)
+sys.stdout = open(1, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
+sys.stderr = open(2, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
+sys.__stdout__ = sys.stdout
+sys.__stderr__ = sys.stderr
+warnings.filterwarnings('ignore', message='.*non-interactive.*cannot be shown')
+warnings.filterwarnings('ignore', message='.*is non-interactive, and thus cannot be shown')
+try:
+    os.chdir(DATA_DIR)
+except OSError:
+    pass
+
+user_globals = {'__name__': '__main__', '__builtins__': builtins}
+cell_count = 0
+
+
+def send(obj):
+    data = (json.dumps(obj) + '\n').encode('utf-8')
+    while data:
+        n = os.write(reply_fd, data)
+        data = data[n:]
+
+
+def snapshot():
+    found = {}
+    for root, dirs, files in os.walk(DATA_DIR):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            found[path] = (st.st_mtime_ns, st.st_size)
+            if len(found) >= 5000:
+                return found
+    return found
+
+
+def save_figures():
+    plt = sys.modules.get('matplotlib.pyplot')
+    if plt is None:
+        return []
+    saved = []
+    for num in list(plt.get_fignums()):
+        fig = plt.figure(num)
+        path = os.path.join(DATA_DIR, 'figure-%d-%d.png' % (cell_count, num))
+        try:
+            fig.savefig(path, format='png', dpi=100, bbox_inches='tight')
+            saved.append(path)
+        except Exception as exc:
+            sys.stderr.write('could not save figure %d: %s\n' % (num, exc))
+        plt.close(fig)
+    return saved
+
+
+def run_cell(code):
+    global cell_count
+    cell_count += 1
+    filename = '<cell-%d>' % cell_count
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    try:
+        tree = ast.parse(code, filename, 'exec')
+    except SyntaxError as exc:
+        raise exc.with_traceback(None) from None
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, filename, 'exec'), user_globals)
+    if last is not None:
+        value = eval(compile(last, filename, 'eval'), user_globals)
+        if value is not None:
+            user_globals['_'] = value
+            print(repr(value))
+
+
+def format_exception(exc):
+    tb = exc.__traceback__
+    # Drop the kernel's own frames: the model should see only its cell and the libraries it called.
+    while tb is not None and tb.tb_frame.f_code.co_filename == '<string>':
+        tb = tb.tb_next
+    return ''.join(traceback.format_exception(type(exc), exc, tb))
+
+
+def read_output(limit):
+    sys.stdout.flush()
+    sys.stderr.flush()
+    size = os.lseek(scratch_fd, 0, os.SEEK_END)
+    os.lseek(scratch_fd, 0, os.SEEK_SET)
+    if size <= limit:
+        text = os.read(scratch_fd, size).decode('utf-8', 'replace') if size else ''
+        return text, False, size
+    head = limit * 2 // 3
+    tail = limit - head
+    first = os.pread(scratch_fd, head, 0).decode('utf-8', 'replace')
+    last = os.pread(scratch_fd, tail, size - tail).decode('utf-8', 'replace')
+    marker = '\n[... %d bytes of output truncated ...]\n' % (size - head - tail)
+    return first + marker + last, True, size
+
+
+def handle(request):
+    started = time.monotonic()
+    os.ftruncate(scratch_fd, 0)
+    os.lseek(scratch_fd, 0, os.SEEK_SET)
+    before = snapshot()
+    error = None
+    interrupted = False
+    try:
+        try:
+            run_cell(request.get('code', ''))
+        finally:
+            if os.getpid() != MAIN_PID:
+                os._exit(0)
+    except KeyboardInterrupt as exc:
+        interrupted = True
+        error = 'KeyboardInterrupt'
+        sys.stderr.write(format_exception(exc))
+    except BaseException as exc:
+        error = type(exc).__name__
+        sys.stderr.write(format_exception(exc))
+    figures = save_figures()
+    after = snapshot()
+    changed = [p for p, st in after.items() if before.get(p) != st]
+    output, truncated, size = read_output(int(request.get('max_output') or 20000))
+    os.ftruncate(scratch_fd, 0)
+    return {
+        'id': request.get('id'),
+        'output': output,
+        'truncated': truncated,
+        'output_bytes': size,
+        'error': error,
+        'interrupted': interrupted,
+        'files': changed[:MAX_LISTED_FILES],
+        'files_total': len(after),
+        'figures': figures,
+        'seconds': time.monotonic() - started,
+    }
+
+
+pending = b''
+
+
+def read_request():
+    """Next request line, or None at end of input or after HARMONIA_IDLE_EXIT idle seconds."""
+    global pending
+    while True:
+        nl = pending.find(b'\n')
+        if nl >= 0:
+            line, pending = pending[:nl], pending[nl + 1:]
+            if line.strip():
+                return line
+            continue
+        if IDLE_EXIT > 0:
+            ready, _, _ = select.select([req_fd], [], [], IDLE_EXIT)
+            if not ready:
+                return None
+        chunk = os.read(req_fd, 1 << 16)
+        if not chunk:
+            return None
+        pending += chunk
+
+
+def main():
+    send({'ready': True, 'python': sys.version.split()[0]})
+    while True:
+        try:
+            line = read_request()
+            if line is None:
+                return
+            try:
+                request = json.loads(line)
+            except ValueError as exc:
+                send({'id': None, 'output': 'bad request: %s' % exc, 'error': 'ProtocolError'})
+                continue
+            send(handle(request))
+        except KeyboardInterrupt:
+            # An interrupt that arrived between cells (the host timed out just as a cell finished): ignore it.
+            continue
+
+
+main()
+os._exit(0)
+`;

@@ -1,0 +1,63 @@
+import type { ToolNamespaceConfig } from '@harmonia/core';
+import { pythonNamespace, type ToolContext, type ToolNamespace, type ToolOutput } from '@harmonia/core';
+import { formatResult } from './format.js';
+import { PythonSandbox, type PythonSandboxOptions } from './sandbox.js';
+
+export interface PythonToolOptions extends PythonSandboxOptions {
+  /** Share a sandbox between tools (or manage it yourself); default a new one owned by the tool. */
+  sandbox?: PythonSandbox;
+}
+
+/** The python tool as the model was trained on it: stateful, 120 s per call, files in /mnt/data. */
+export interface PythonTool extends ToolNamespace {
+  readonly sandbox: PythonSandbox;
+  disposeConversation(conversationId: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Creates the `python` tool namespace: one sandboxed kernel per conversation, placed in the system message with the
+ * official stateful description. Its answer goes back to the model on the channel the call came on.
+ */
+export function createPythonTool(options: PythonToolOptions = {}): PythonTool {
+  const sandbox = options.sandbox ?? new PythonSandbox(options);
+  const owned = options.sandbox === undefined;
+  return {
+    name: 'python',
+    placement: 'system',
+    sandbox,
+    config(): ToolNamespaceConfig {
+      return pythonConfig(sandbox.timeoutMs);
+    },
+    async call(_fn: string | undefined, args: string, ctx: ToolContext): Promise<ToolOutput> {
+      const result = await sandbox.run(ctx.conversationId, args, { signal: ctx.signal });
+      const { output: _output, ...meta } = result;
+      return { text: formatResult(result), meta: { ...meta } };
+    },
+    async disposeConversation(conversationId: string): Promise<void> {
+      await sandbox.disposeSession(conversationId);
+    },
+    async dispose(): Promise<void> {
+      if (owned) await sandbox.dispose();
+    },
+  };
+}
+
+// TODO(lead): drop this copy once `pythonNamespace()` in @harmonia/core is implemented; it is the same text
+// (shared/spec/harmony.md §3.1, harmony's `ToolNamespaceConfig::python()`).
+const STATEFUL_PYTHON_DESCRIPTION =
+  'Use this tool to execute Python code in your chain of thought. The code will not be shown to the user. This tool should be used for internal reasoning, but not for code that is intended to be visible to the user (e.g. when creating plots, tables, or files).\n\n' +
+  "When you send a message containing Python code to python, it will be executed in a stateful Jupyter notebook environment. python will respond with the output of the execution or time out after 120.0 seconds. The drive at '/mnt/data' can be used to save and persist user files. Internet access for this session is UNKNOWN. Depends on the cluster.";
+
+/** The official stateful namespace; a limit other than 120 s is written into the text so the model is told the truth. */
+export function pythonConfig(timeoutMs = 120_000): ToolNamespaceConfig {
+  let config: ToolNamespaceConfig;
+  try {
+    config = pythonNamespace();
+  } catch {
+    config = { name: 'python', description: STATEFUL_PYTHON_DESCRIPTION, tools: [] };
+  }
+  if (timeoutMs === 120_000 || !config.description) return config;
+  const seconds = (timeoutMs / 1000).toFixed(1);
+  return { ...config, description: config.description.replace('120.0 seconds', `${seconds} seconds`) };
+}
