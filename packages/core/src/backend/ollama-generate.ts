@@ -90,14 +90,15 @@ export class OllamaGenerateBackend implements TokenBackend {
 
   async *stream(r: TokenRequest): AsyncIterable<TokenChunk> {
     const res = await postJson(this.url, this.body(r, true), { signal: r.signal, what: this.id });
-    // Text pieces can split a special token (`<|ca` + `ll|>`) or a multi-byte character, so ids are produced
-    // from the text up to the last complete piece boundary we can trust: everything before a trailing `<|...`.
+    // Text pieces can split a special token (`<|ca` + `ll|>`), so ids are produced only from text that
+    // cannot be the start of one.
     let text = '';
     let emitted = 0;
     let count = 0;
     const flushable = (all: string) => {
-      const open = all.lastIndexOf('<|');
-      return open >= 0 && all.indexOf('|>', open) < 0 ? open : all.length;
+      // Hold back from the last `<` that is not yet closed by `|>`: it may start a special token.
+      const open = all.lastIndexOf('<');
+      return open >= emitted && all.indexOf('|>', open) < 0 ? open : all.length;
     };
     try {
       for await (const raw of lines(res)) {
