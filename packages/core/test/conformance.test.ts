@@ -88,7 +88,7 @@ function chatCase(flavor: ChatFlavor, profile: (typeof PROFILES)[keyof typeof PR
     replayed: (req) => {
       const msgs = req.body.messages as Record<string, unknown>[];
       const asst = msgs.find((m) => m.role === 'assistant' && Array.isArray(m.tool_calls));
-      const call = (asst?.tool_calls as { id: string; function: { name: string } }[])[0]!;
+      const call = (asst!.tool_calls as { id: string; function: { name: string } }[])[0]!;
       expect(call.function.name).toBe('get_weather');
       const tool = msgs.find((m) => m.role === 'tool');
       expect(tool?.tool_call_id).toBe(call.id);
