@@ -115,7 +115,8 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   const repairs: { kind: string; detail: string }[] = [];
   try {
     const { header, leftover } = parseHeaderOfficial(text, role, true);
-    if (leftover.length === 0) {
+    const glued = header.recipient?.slice(1).includes('<|') || header.content_type?.includes(CHANNEL);
+    if (leftover.length === 0 && !glued) {
       if (header.recipient?.startsWith(CONSTRAIN) && header.content_type === null) {
         repairs.push({
           kind: 'constrain_as_recipient',
