@@ -139,7 +139,10 @@ export class PythonSandbox {
     return removed;
   }
 
-  /** Removes every container this sandbox started. Detached sessions are left alone unless `all`. */
+  /**
+   * Removes every container this sandbox started. A detached sandbox only lets go of its containers: they keep
+   * running for the next process (use `disposeSession` to remove one).
+   */
   async dispose(): Promise<void> {
     this.disposed = true;
     live.delete(this);
@@ -150,13 +153,14 @@ export class PythonSandbox {
     await Promise.all(
       sessions.map(async (s) => {
         s.conn.close();
-        await this.remove(s.conn.container);
+        if (!this.options.detached) await this.remove(s.conn.container);
       }),
     );
   }
 
   /** Container ids this process holds (for the synchronous exit hook). */
   containerIds(): string[] {
+    if (this.options.detached) return [];
     return [...this.sessions.values()].map((s) => s.conn.container.id);
   }
 
