@@ -1,0 +1,258 @@
+// MXFP4 and bf16 matrix kernels: portable, AVX2+FMA and AVX-512 variants, chosen at run time.
+// MXFP4 weights are never expanded in memory: each 16-byte block is decoded in registers (a 16-entry lookup
+// table, one scale multiply per block) right before its multiply-adds.
+#include "kernels.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace harmonia {
+
+const float kFp4Values[16] = {+0.0f, +0.5f, +1.0f, +1.5f, +2.0f, +3.0f, +4.0f, +6.0f,
+                              -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
+float kE8M0[256];
+
+namespace {
+struct E8M0Init {
+  E8M0Init() {
+    for (int s = 0; s < 256; s++) kE8M0[s] = std::ldexp(1.0f, s - 127);
+  }
+} e8m0_init;
+}  // namespace
+
+void split_mxfp4_input(const float* x, float* out, size_t K) {
+  for (size_t b = 0; b < K; b += 32) {
+    for (int j = 0; j < 16; j++) {
+      out[b + j] = x[b + 2 * j];
+      out[b + 16 + j] = x[b + 2 * j + 1];
+    }
+  }
+}
+
+// ---------------------------------------------------------------- portable
+static void matmul_bf16_generic(const uint16_t* W, size_t K, const float* X, size_t ldx, int T, float* Y,
+                                size_t ldy, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const uint16_t* w = W + static_cast<size_t>(r) * K;
+    for (int t = 0; t < T; t++) {
+      const float* x = X + t * ldx;
+      float acc = 0.f;
+      for (size_t k = 0; k < K; k++) acc += bf16_to_f32(w[k]) * x[k];
+      Y[t * ldy + r] = acc;
+    }
+  }
+}
+
+static void matmul_mxfp4_generic(const uint8_t* blocks, const uint8_t* scales, size_t K, const float* X,
+                                 size_t ldx, int T, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* blk = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* sc = scales + static_cast<size_t>(r) * nb;
+    for (int t = 0; t < T; t++) {
+      const float* x = X + t * ldx;
+      float acc = 0.f;
+      for (size_t b = 0; b < nb; b++) {
+        float part = 0.f;
+        for (int j = 0; j < 16; j++) {
+          const uint8_t byte = blk[b * 16 + j];
+          part += kFp4Values[byte & 15] * x[b * 32 + j] + kFp4Values[byte >> 4] * x[b * 32 + 16 + j];
+        }
+        acc += part * kE8M0[sc[b]];
+      }
+      Y[t * ldy + r] = acc;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- AVX2 + FMA
+#define AVX2_TARGET __attribute__((target("avx2,fma")))
+
+AVX2_TARGET static inline float hsum256(__m256 v) {
+  __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+  lo = _mm_add_ps(lo, hi);
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+
+AVX2_TARGET static inline __m256 bf16x8(const uint16_t* p) {
+  return _mm256_castsi256_ps(
+      _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+}
+
+template <int NT>
+AVX2_TARGET static void bf16_rows_avx2(const uint16_t* W, size_t K, const float* X, size_t ldx, float* Y,
+                                       size_t ldy, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const uint16_t* w = W + static_cast<size_t>(r) * K;
+    __m256 acc[NT], acc2[NT];
+    for (int j = 0; j < NT; j++) acc[j] = acc2[j] = _mm256_setzero_ps();
+    size_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+      __m256 w0 = bf16x8(w + k), w1 = bf16x8(w + k + 8);
+      for (int j = 0; j < NT; j++) {
+        acc[j] = _mm256_fmadd_ps(w0, _mm256_loadu_ps(X + j * ldx + k), acc[j]);
+        acc2[j] = _mm256_fmadd_ps(w1, _mm256_loadu_ps(X + j * ldx + k + 8), acc2[j]);
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      float s = hsum256(_mm256_add_ps(acc[j], acc2[j]));
+      for (size_t kk = k; kk < K; kk++) s += bf16_to_f32(w[kk]) * X[j * ldx + kk];
+      Y[j * ldy + r] = s;
+    }
+  }
+}
+
+AVX2_TARGET static void matmul_bf16_avx2(const uint16_t* W, size_t K, const float* X, size_t ldx, int T,
+                                         float* Y, size_t ldy, int r0, int r1) {
+  int t = 0;
+  for (; t + 4 <= T; t += 4) bf16_rows_avx2<4>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t < T; t++) bf16_rows_avx2<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+}
+
+template <int NT>
+AVX2_TARGET static void mxfp4_rows_avx2(const uint8_t* blocks, const uint8_t* scales, size_t K, const float* X,
+                                        size_t ldx, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const __m256 lut = _mm256_setr_ps(0.f, 0.5f, 1.f, 1.5f, 2.f, 3.f, 4.f, 6.f);
+  const __m256i m7 = _mm256_set1_epi32(7), m8 = _mm256_set1_epi32(8);
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* blk = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* sc = scales + static_cast<size_t>(r) * nb;
+    __m256 acc[NT];
+    for (int j = 0; j < NT; j++) acc[j] = _mm256_setzero_ps();
+    for (size_t b = 0; b < nb; b++) {
+      const __m256 s = _mm256_set1_ps(kE8M0[sc[b]]);
+      for (int half = 0; half < 2; half++) {
+        __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk + b * 16 + half * 8)));
+        __m256i lo = v, hi = _mm256_srli_epi32(v, 4);
+        lo = _mm256_and_si256(lo, _mm256_set1_epi32(15));
+        __m256 wl = _mm256_xor_ps(_mm256_permutevar8x32_ps(lut, _mm256_and_si256(lo, m7)),
+                                  _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(lo, m8), 28)));
+        __m256 wh = _mm256_xor_ps(_mm256_permutevar8x32_ps(lut, _mm256_and_si256(hi, m7)),
+                                  _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_and_si256(hi, m8), 28)));
+        wl = _mm256_mul_ps(wl, s);
+        wh = _mm256_mul_ps(wh, s);
+        const float* xb = X + b * 32 + half * 8;
+        for (int j = 0; j < NT; j++) {
+          acc[j] = _mm256_fmadd_ps(wl, _mm256_loadu_ps(xb + j * ldx), acc[j]);
+          acc[j] = _mm256_fmadd_ps(wh, _mm256_loadu_ps(xb + j * ldx + 16), acc[j]);
+        }
+      }
+    }
+    for (int j = 0; j < NT; j++) Y[j * ldy + r] = hsum256(acc[j]);
+  }
+}
+
+AVX2_TARGET static void matmul_mxfp4_avx2(const uint8_t* blocks, const uint8_t* scales, size_t K, const float* X,
+                                          size_t ldx, int T, float* Y, size_t ldy, int r0, int r1) {
+  int t = 0;
+  for (; t + 4 <= T; t += 4) mxfp4_rows_avx2<4>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t < T; t++) mxfp4_rows_avx2<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+}
+
+// ---------------------------------------------------------------- AVX-512
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
+
+AVX512_TARGET static inline __m512 bf16x16(const uint16_t* p) {
+  return _mm512_castsi512_ps(
+      _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+
+template <int NT>
+AVX512_TARGET static void bf16_rows_avx512(const uint16_t* W, size_t K, const float* X, size_t ldx, float* Y,
+                                           size_t ldy, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const uint16_t* w = W + static_cast<size_t>(r) * K;
+    if (r + 1 < r1) {
+      // The next row streams from DRAM; touching its start early keeps the prefetcher ahead of us.
+      _mm_prefetch(reinterpret_cast<const char*>(w + K), _MM_HINT_T0);
+    }
+    __m512 acc[NT], acc2[NT];
+    for (int j = 0; j < NT; j++) acc[j] = acc2[j] = _mm512_setzero_ps();
+    size_t k = 0;
+    for (; k + 32 <= K; k += 32) {
+      __m512 w0 = bf16x16(w + k), w1 = bf16x16(w + k + 16);
+      for (int j = 0; j < NT; j++) {
+        acc[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(X + j * ldx + k), acc[j]);
+        acc2[j] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(X + j * ldx + k + 16), acc2[j]);
+      }
+    }
+    for (; k + 16 <= K; k += 16) {
+      __m512 w0 = bf16x16(w + k);
+      for (int j = 0; j < NT; j++) acc[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(X + j * ldx + k), acc[j]);
+    }
+    for (int j = 0; j < NT; j++) {
+      float s = _mm512_reduce_add_ps(_mm512_add_ps(acc[j], acc2[j]));
+      for (size_t kk = k; kk < K; kk++) s += bf16_to_f32(w[kk]) * X[j * ldx + kk];
+      Y[j * ldy + r] = s;
+    }
+  }
+}
+
+AVX512_TARGET static void matmul_bf16_avx512(const uint16_t* W, size_t K, const float* X, size_t ldx, int T,
+                                             float* Y, size_t ldy, int r0, int r1) {
+  int t = 0;
+  for (; t + 6 <= T; t += 6) bf16_rows_avx512<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t + 2 <= T; t += 2) bf16_rows_avx512<2>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t < T; t++) bf16_rows_avx512<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+}
+
+template <int NT>
+AVX512_TARGET static void mxfp4_rows_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K,
+                                            const float* X, size_t ldx, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const __m512i m15 = _mm512_set1_epi32(15);
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* blk = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* sc = scales + static_cast<size_t>(r) * nb;
+    __m512 acc[NT], acc2[NT];
+    for (int j = 0; j < NT; j++) acc[j] = acc2[j] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b++) {
+      const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * 16)));
+      const __m512 s = _mm512_set1_ps(kE8M0[sc[b]]);
+      const __m512 wl = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), lut), s);
+      const __m512 wh = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), lut), s);
+      const float* xb = X + b * 32;
+      for (int j = 0; j < NT; j++) {
+        acc[j] = _mm512_fmadd_ps(wl, _mm512_loadu_ps(xb + j * ldx), acc[j]);
+        acc2[j] = _mm512_fmadd_ps(wh, _mm512_loadu_ps(xb + j * ldx + 16), acc2[j]);
+      }
+    }
+    for (int j = 0; j < NT; j++) Y[j * ldy + r] = _mm512_reduce_add_ps(_mm512_add_ps(acc[j], acc2[j]));
+  }
+}
+
+AVX512_TARGET static void matmul_mxfp4_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K,
+                                              const float* X, size_t ldx, int T, float* Y, size_t ldy, int r0,
+                                              int r1) {
+  int t = 0;
+  for (; t + 8 <= T; t += 8) mxfp4_rows_avx512<8>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t + 4 <= T; t += 4) mxfp4_rows_avx512<4>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t < T; t++) mxfp4_rows_avx512<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+}
+
+const KernelSet kGeneric{"generic", matmul_bf16_generic, matmul_mxfp4_generic};
+const KernelSet kAvx2{"avx2", matmul_bf16_avx2, matmul_mxfp4_avx2};
+const KernelSet kAvx512{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512};
+
+const KernelSet& select_kernels(const char* force) {
+  __builtin_cpu_init();
+  const bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl");
+  const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (force && *force) {
+    if (!std::strcmp(force, "generic")) return kGeneric;
+    if (!std::strcmp(force, "avx2") && has2) return kAvx2;
+    if (!std::strcmp(force, "avx512") && has512) return kAvx512;
+  }
+  if (has512) return kAvx512;
+  if (has2) return kAvx2;
+  return kGeneric;
+}
+
+}  // namespace harmonia

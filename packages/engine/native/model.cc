@@ -1,0 +1,425 @@
+#include "model.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+namespace harmonia {
+
+// ---------------------------------------------------------------- files
+
+MappedFile::MappedFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot stat " + path);
+  }
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      throw std::runtime_error("cannot mmap " + path + ": " + std::strerror(errno));
+    }
+    // Large read-only weight files: ask for huge pages where the kernel allows (fewer TLB misses).
+    madvise(p, size_, MADV_HUGEPAGE);
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (data_) munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+// ---------------------------------------------------------------- loading
+
+const uint8_t* Model::ptr(const TensorLoc& t) const {
+  if (t.file < 0 || t.file >= static_cast<int>(files_.size())) throw std::runtime_error("tensor without a file");
+  const MappedFile& f = *files_[t.file];
+  if (t.offset + t.nbytes > f.size()) throw std::runtime_error("tensor extends past the end of its file");
+  return f.data() + t.offset;
+}
+
+std::vector<float> Model::to_f32(const TensorLoc& t, size_t n) const {
+  const uint8_t* p = ptr(t);
+  std::vector<float> out(n);
+  if (t.dtype == DType::BF16) {
+    if (t.nbytes != n * 2) throw std::runtime_error("bf16 tensor has the wrong size");
+    for (size_t i = 0; i < n; i++) {
+      uint16_t v;
+      std::memcpy(&v, p + 2 * i, 2);
+      out[i] = bf16_to_f32(v);
+    }
+  } else if (t.dtype == DType::F32) {
+    if (t.nbytes != n * 4) throw std::runtime_error("f32 tensor has the wrong size");
+    std::memcpy(out.data(), p, n * 4);
+  } else {
+    throw std::runtime_error("unsupported dtype for a small tensor");
+  }
+  return out;
+}
+
+Model::Model(const Config& cfg, const ModelLocs& locs, const Options& opts) : cfg_(cfg), opts_(opts) {
+  kernels_ = &select_kernels(opts.kernels.empty() ? nullptr : opts.kernels.c_str());
+  if (!opts.kernels.empty() && opts.kernels != kernels_->name)
+    throw std::runtime_error("kernels '" + opts.kernels + "' are not supported by this CPU");
+  for (const auto& f : locs.files) files_.emplace_back(std::make_unique<MappedFile>(f));
+  const size_t H = cfg.hidden, E = cfg.n_experts, I = cfg.intermediate, hd = cfg.head_dim;
+  const size_t nq = cfg.n_heads * hd, nkv = cfg.n_kv_heads * hd;
+  auto bf16 = [&](const TensorLoc& t, size_t n) {
+    if (t.dtype != DType::BF16 || t.nbytes != n * 2) throw std::runtime_error("expected a bf16 matrix");
+    return reinterpret_cast<const uint16_t*>(ptr(t));
+  };
+  embed_ = bf16(locs.embed, cfg.vocab * H);
+  unembed_ = bf16(locs.unembed, cfg.vocab * H);
+  norm_ = to_f32(locs.norm, H);
+  for (int l = 0; l < cfg.n_layers; l++) {
+    const LayerLocs& s = locs.layers[l];
+    Layer L;
+    L.q_w = bf16(s.q_w, nq * H);
+    L.k_w = bf16(s.k_w, nkv * H);
+    L.v_w = bf16(s.v_w, nkv * H);
+    L.o_w = bf16(s.o_w, H * nq);
+    L.attn_norm = to_f32(s.attn_norm, H);
+    L.q_b = to_f32(s.q_b, nq);
+    L.k_b = to_f32(s.k_b, nkv);
+    L.v_b = to_f32(s.v_b, nkv);
+    L.o_b = to_f32(s.o_b, H);
+    L.sinks = to_f32(s.sinks, cfg.n_heads);
+    L.mlp_norm = to_f32(s.mlp_norm, H);
+    L.router_w = to_f32(s.router_w, E * H);
+    L.router_b = to_f32(s.router_b, E);
+    L.mlp1_b = to_f32(s.mlp1_bias, E * 2 * I);
+    L.mlp2_b = to_f32(s.mlp2_bias, E * H);
+    auto u8 = [&](const TensorLoc& t, size_t n) {
+      if (t.dtype != DType::U8 || t.nbytes != n) throw std::runtime_error("expected a u8 MXFP4 tensor");
+      return ptr(t);
+    };
+    L.mlp1_blocks = u8(s.mlp1_blocks, E * 2 * I * (H / 32) * 16);
+    L.mlp1_scales = u8(s.mlp1_scales, E * 2 * I * (H / 32));
+    L.mlp2_blocks = u8(s.mlp2_blocks, E * H * (I / 32) * 16);
+    L.mlp2_scales = u8(s.mlp2_scales, E * H * (I / 32));
+    layers_.push_back(std::move(L));
+  }
+
+  // YaRN (NTK-by-parts) inverse frequencies. Reference mode keeps low/high unrounded (truncate: false);
+  // llama.cpp mode floors/ceils them the way ggml_rope_yarn_corr_dims does.
+  const int half = cfg.head_dim / 2;
+  inv_freq_.resize(half);
+  double low = 0, high = 0;
+  const bool scaled = cfg.rope_factor > 1.0;
+  if (scaled) {
+    concentration_ = static_cast<float>(0.1 * std::log(cfg.rope_factor) + 1.0);
+    const double two_pi = 2.0 * M_PI;
+    low = half * std::log(cfg.initial_context / (cfg.rope_ntk_beta * two_pi)) / std::log(cfg.rope_theta);
+    high = half * std::log(cfg.initial_context / (cfg.rope_ntk_alpha * two_pi)) / std::log(cfg.rope_theta);
+    if (opts.yarn == YarnMode::LlamaCpp) {
+      low = std::max(0.0, std::floor(low));
+      high = std::min(static_cast<double>(cfg.head_dim - 1), std::ceil(high));
+    }
+  }
+  for (int i = 0; i < half; i++) {
+    const double freq = std::pow(cfg.rope_theta, static_cast<double>(2 * i) / cfg.head_dim);
+    const double extrap = 1.0 / freq;
+    if (!scaled) {
+      inv_freq_[i] = static_cast<float>(extrap);
+      continue;
+    }
+    const double interp = extrap / cfg.rope_factor;
+    const double ramp = std::clamp((i - low) / std::max(high - low, 1e-3), 0.0, 1.0);
+    inv_freq_[i] = static_cast<float>(interp * ramp + extrap * (1.0 - ramp));
+  }
+  pool_ = std::make_unique<ThreadPool>(std::max(1, opts.threads), opts.pin);
+}
+
+void Model::ensure_capacity(size_t n) {
+  if (n <= capacity_) return;
+  size_t cap = std::max<size_t>(capacity_ * 2, 256);
+  while (cap < n) cap *= 2;
+  const size_t nkv = static_cast<size_t>(cfg_.n_kv_heads) * cfg_.head_dim;
+  for (auto& L : layers_) {
+    L.k_cache.resize(cap * nkv);
+    L.v_cache.resize(cap * nkv);
+  }
+  capacity_ = cap;
+}
+
+// ---------------------------------------------------------------- pieces of the forward pass
+
+void Model::matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy) {
+  const int threads = pool_->size();
+  int chunk = std::max(16, rows / (threads * 8));
+  if (T > 8) chunk = std::min(chunk, 64);
+  const int tasks = (rows + chunk - 1) / chunk;
+  pool_->run(tasks, [&](int task) {
+    const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
+    kernels_->matmul_bf16(W, K, X, K, T, Y, ldy, r0, r1);
+  });
+}
+
+static void rmsnorm(const float* x, const float* g, float* out, int n, double eps) {
+  double ss = 0;
+  for (int i = 0; i < n; i++) ss += static_cast<double>(x[i]) * x[i];
+  const float r = static_cast<float>(1.0 / std::sqrt(ss / n + eps));
+  for (int i = 0; i < n; i++) out[i] = x[i] * r * g[i];
+}
+
+void Model::rope(float* v, int n_heads, int pos) const {
+  const int half = cfg_.head_dim / 2;
+  float cs[256], sn[256];
+  for (int i = 0; i < half; i++) {
+    const double angle = static_cast<double>(pos) * inv_freq_[i];
+    cs[i] = static_cast<float>(std::cos(angle)) * concentration_;
+    sn[i] = static_cast<float>(std::sin(angle)) * concentration_;
+  }
+  for (int h = 0; h < n_heads; h++) {
+    float* x = v + h * cfg_.head_dim;
+    for (int i = 0; i < half; i++) {
+      const float a = x[i], b = x[i + half];
+      x[i] = a * cs[i] - b * sn[i];
+      x[i + half] = b * cs[i] + a * sn[i];
+    }
+  }
+}
+
+void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out) {
+  const Config& c = cfg_;
+  const int H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd;
+  const int E = c.n_experts, I = c.intermediate, K4 = c.top_k, qpk = c.n_heads / c.n_kv_heads;
+  std::vector<float> x(static_cast<size_t>(T) * H), xn(x.size()), tmp(x.size());
+  std::vector<float> q(static_cast<size_t>(T) * nq), k(static_cast<size_t>(T) * nkv), v(k.size()), att(q.size());
+  for (int t = 0; t < T; t++) {
+    const uint16_t* row = embed_ + static_cast<size_t>(tokens[t]) * H;
+    for (int i = 0; i < H; i++) x[static_cast<size_t>(t) * H + i] = bf16_to_f32(row[i]);
+  }
+  const float sm_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+
+  for (int l = 0; l < c.n_layers; l++) {
+    if (cancel.load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
+    Layer& L = layers_[l];
+    // ---- attention
+    for (int t = 0; t < T; t++) rmsnorm(&x[t * H], L.attn_norm.data(), &xn[t * H], H, c.rms_eps);
+    matmul_bf16(L.q_w, nq, H, xn.data(), T, q.data(), nq);
+    matmul_bf16(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
+    matmul_bf16(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
+    for (int t = 0; t < T; t++) {
+      for (int i = 0; i < nq; i++) q[t * nq + i] += L.q_b[i];
+      for (int i = 0; i < nkv; i++) {
+        k[t * nkv + i] += L.k_b[i];
+        v[t * nkv + i] += L.v_b[i];
+      }
+      rope(&q[t * nq], c.n_heads, pos0 + t);
+      rope(&k[t * nkv], c.n_kv_heads, pos0 + t);
+      std::memcpy(&L.k_cache[static_cast<size_t>(pos0 + t) * nkv], &k[t * nkv], nkv * sizeof(float));
+      std::memcpy(&L.v_cache[static_cast<size_t>(pos0 + t) * nkv], &v[t * nkv], nkv * sizeof(float));
+    }
+    const bool sliding = c.layer_sliding[l] && c.sliding_window > 0;
+    pool_->run(T * c.n_kv_heads, [&](int task) {
+      const int t = task / c.n_kv_heads, g = task % c.n_kv_heads;
+      const int qp = pos0 + t;
+      const int start = sliding ? std::max(0, qp - c.sliding_window + 1) : 0;
+      const int n = qp - start + 1;
+      thread_local std::vector<float> scores;
+      scores.resize(n);
+      for (int m = 0; m < qpk; m++) {
+        const int h = g * qpk + m;
+        const float* qv = &q[t * nq + h * hd];
+        float mx = L.sinks[h];
+        for (int j = 0; j < n; j++) {
+          const float* kv = &L.k_cache[static_cast<size_t>(start + j) * nkv + g * hd];
+          float s = 0.f;
+          for (int d = 0; d < hd; d++) s += qv[d] * kv[d];
+          s *= sm_scale;
+          scores[j] = s;
+          mx = std::max(mx, s);
+        }
+        float denom = std::exp(L.sinks[h] - mx);
+        for (int j = 0; j < n; j++) {
+          scores[j] = std::exp(scores[j] - mx);
+          denom += scores[j];
+        }
+        float* out = &att[t * nq + h * hd];
+        std::fill(out, out + hd, 0.f);
+        for (int j = 0; j < n; j++) {
+          const float p = scores[j] / denom;
+          const float* vv = &L.v_cache[static_cast<size_t>(start + j) * nkv + g * hd];
+          for (int d = 0; d < hd; d++) out[d] += p * vv[d];
+        }
+      }
+    });
+    matmul_bf16(L.o_w, H, nq, att.data(), T, tmp.data(), H);
+    for (int t = 0; t < T; t++)
+      for (int i = 0; i < H; i++) x[t * H + i] += tmp[t * H + i] + L.o_b[i];
+
+    // ---- mixture of experts
+    for (int t = 0; t < T; t++) rmsnorm(&x[t * H], L.mlp_norm.data(), &xn[t * H], H, c.rms_eps);
+    std::vector<std::vector<std::pair<int, float>>> routed(E);  // expert -> (token, weight)
+    for (int t = 0; t < T; t++) {
+      std::vector<float> g(E);
+      for (int e = 0; e < E; e++) {
+        const float* w = &L.router_w[static_cast<size_t>(e) * H];
+        float s = 0.f;
+        for (int i = 0; i < H; i++) s += w[i] * xn[t * H + i];
+        g[e] = s + L.router_b[e];
+      }
+      std::vector<int> idx(E);
+      std::iota(idx.begin(), idx.end(), 0);
+      // Highest logits first; ties go to the lower expert index.
+      std::partial_sort(idx.begin(), idx.begin() + K4, idx.end(),
+                        [&](int a, int b) { return g[a] > g[b] || (g[a] == g[b] && a < b); });
+      float mx = g[idx[0]], sum = 0.f;
+      std::vector<float> w(K4);
+      for (int j = 0; j < K4; j++) sum += (w[j] = std::exp(g[idx[j]] - mx));
+      for (int j = 0; j < K4; j++) routed[idx[j]].push_back({t, w[j] / sum});
+    }
+    // Gather each expert's tokens (split order) so its weights are read once per chunk for all of them.
+    std::vector<int> active, offset(E + 1, 0);
+    for (int e = 0; e < E; e++) {
+      offset[e + 1] = offset[e] + static_cast<int>(routed[e].size());
+      if (!routed[e].empty()) active.push_back(e);
+    }
+    const int R = offset[E];
+    std::vector<float> gx(static_cast<size_t>(R) * H), h1(static_cast<size_t>(R) * 2 * I);
+    std::vector<float> a(static_cast<size_t>(R) * I), as(a.size()), h2(static_cast<size_t>(R) * H);
+    for (int e : active)
+      for (size_t j = 0; j < routed[e].size(); j++)
+        split_mxfp4_input(&xn[routed[e][j].first * H], &gx[static_cast<size_t>(offset[e] + j) * H], H);
+
+    auto run_experts = [&](int rows, int K, const uint8_t* blocks, const uint8_t* scales, const float* X,
+                           float* Y) {
+      const int chunk = R > 8 ? 32 : std::max(16, rows / (pool_->size() * 4));
+      const int per = (rows + chunk - 1) / chunk;
+      const size_t bpe = static_cast<size_t>(rows) * (K / 32);  // blocks (and scales) per expert
+      pool_->run(static_cast<int>(active.size()) * per, [&](int task) {
+        const int e = active[task / per];
+        const int r0 = (task % per) * chunk, r1 = std::min(rows, r0 + chunk);
+        const int n = static_cast<int>(routed[e].size());
+        kernels_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X + static_cast<size_t>(offset[e]) * K,
+                               K, n, Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
+      });
+    };
+    run_experts(2 * I, H, L.mlp1_blocks, L.mlp1_scales, gx.data(), h1.data());
+    const float limit = static_cast<float>(c.swiglu_limit), alpha = static_cast<float>(c.swiglu_alpha);
+    for (int e : active) {
+      for (int j = offset[e]; j < offset[e + 1]; j++) {
+        const float* hb = &L.mlp1_b[static_cast<size_t>(e) * 2 * I];
+        float* hr = &h1[static_cast<size_t>(j) * 2 * I];
+        float* ar = &a[static_cast<size_t>(j) * I];
+        for (int i = 0; i < I; i++) {
+          // Interleaved rows: 2i is the gate, 2i+1 the linear ("up") part.
+          const float gate = std::min(hr[2 * i] + hb[2 * i], limit);
+          const float up = std::clamp(hr[2 * i + 1] + hb[2 * i + 1], -limit, limit);
+          ar[i] = gate / (1.0f + std::exp(-alpha * gate)) * (up + 1.0f);
+        }
+        split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
+      }
+    }
+    run_experts(H, I, L.mlp2_blocks, L.mlp2_scales, as.data(), h2.data());
+    for (int e : active) {
+      const float* b2 = &L.mlp2_b[static_cast<size_t>(e) * H];
+      for (size_t j = 0; j < routed[e].size(); j++) {
+        const int t = routed[e][j].first;
+        const float w = routed[e][j].second;
+        const float* hr = &h2[static_cast<size_t>(offset[e] + j) * H];
+        for (int i = 0; i < H; i++) x[t * H + i] += w * (hr[i] + b2[i]);
+      }
+    }
+  }
+
+  // ---- unembedding
+  const int first = all_logits ? 0 : T - 1;
+  const int n_out = T - first;
+  for (int t = first; t < T; t++) rmsnorm(&x[t * H], norm_.data(), &xn[(t - first) * H], H, c.rms_eps);
+  matmul_bf16(unembed_, c.vocab, H, xn.data(), n_out, logits_out, c.vocab);
+}
+
+// ---------------------------------------------------------------- entry points
+
+void Model::append(const std::vector<int32_t>& tokens, bool all_logits, std::vector<float>& logits) {
+  for (int32_t t : tokens)
+    if (t < 0 || t >= cfg_.vocab) throw std::runtime_error("token id " + std::to_string(t) + " is out of range");
+  const size_t n = tokens.size();
+  const size_t V = cfg_.vocab;
+  logits.assign(all_logits ? n * V : V, 0.f);
+  ensure_capacity(cached_.size() + n);
+  const size_t chunk = std::max(1, opts_.max_batch);
+  for (size_t s = 0; s < n; s += chunk) {
+    const int T = static_cast<int>(std::min(chunk, n - s));
+    const bool last_chunk = s + T == n;
+    const int pos0 = static_cast<int>(cached_.size());
+    if (all_logits) {
+      forward_chunk(&tokens[s], T, pos0, true, &logits[s * V]);
+    } else {
+      forward_chunk(&tokens[s], T, pos0, false, logits.data());
+      (void)last_chunk;
+    }
+    cached_.insert(cached_.end(), tokens.begin() + s, tokens.begin() + s + T);
+  }
+}
+
+int Model::evaluate(const std::vector<int32_t>& tokens, bool all_logits, std::vector<float>& logits) {
+  if (tokens.empty()) throw std::runtime_error("no tokens to evaluate");
+  size_t lcp = 0;
+  while (lcp < cached_.size() && lcp < tokens.size() && cached_[lcp] == tokens[lcp]) lcp++;
+  if (lcp == tokens.size()) lcp--;  // the last token must run to produce logits
+  cached_.resize(lcp);
+  std::vector<int32_t> rest(tokens.begin() + lcp, tokens.end());
+  try {
+    append(rest, all_logits, logits);
+  } catch (...) {
+    // Whatever was appended is still consistent with the cache; nothing else to undo.
+    throw;
+  }
+  return static_cast<int>(lcp);
+}
+
+int Model::sample(const float* logits, const SampleParams& p, std::mt19937_64& rng) const {
+  const int V = cfg_.vocab;
+  if (p.temperature <= 0.f) return static_cast<int>(std::max_element(logits, logits + V) - logits);
+  const float mx = *std::max_element(logits, logits + V);
+  std::vector<float> probs(V);
+  double sum = 0;
+  for (int i = 0; i < V; i++) sum += (probs[i] = std::exp((logits[i] - mx) / p.temperature));
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  if (p.top_p >= 1.f) {
+    double u = uni(rng) * sum;
+    for (int i = 0; i < V; i++)
+      if ((u -= probs[i]) <= 0) return i;
+    return V - 1;
+  }
+  std::vector<int> idx(V);
+  std::iota(idx.begin(), idx.end(), 0);
+  auto by_prob = [&](int a, int b) { return probs[a] > probs[b] || (probs[a] == probs[b] && a < b); };
+  // Sort only as far as needed to cover top_p of the mass.
+  size_t kept = 0;
+  double mass = 0;
+  for (size_t k : {size_t(64), size_t(1024), static_cast<size_t>(V)}) {
+    k = std::min(k, static_cast<size_t>(V));
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), by_prob);
+    mass = 0;
+    for (kept = 0; kept < k; kept++) {
+      mass += probs[idx[kept]];
+      if (mass >= p.top_p * sum) {
+        kept++;
+        break;
+      }
+    }
+    if (mass >= p.top_p * sum || k == static_cast<size_t>(V)) break;
+  }
+  double u = uni(rng) * mass;
+  for (size_t j = 0; j < kept; j++)
+    if ((u -= probs[idx[j]]) <= 0) return idx[j];
+  return idx[kept - 1];
+}
+
+}  // namespace harmonia

@@ -1,0 +1,119 @@
+// The gpt-oss forward pass on memory-mapped weights (fp32 activations and KV cache, bf16/MXFP4 weights).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace harmonia {
+
+struct Config {
+  int n_layers, n_experts, top_k, vocab, hidden, intermediate, head_dim, n_heads, n_kv_heads, sliding_window;
+  int initial_context;
+  double swiglu_limit, swiglu_alpha, rope_theta, rope_factor, rope_ntk_alpha, rope_ntk_beta, rms_eps;
+  std::vector<bool> layer_sliding;
+};
+
+enum class DType { BF16 = 0, F32 = 1, U8 = 2 };
+
+// Where one tensor lives: a file index, the byte offset of its data in that file, and its element type.
+struct TensorLoc {
+  int file = -1;
+  uint64_t offset = 0;
+  uint64_t nbytes = 0;
+  DType dtype = DType::BF16;
+};
+
+struct LayerLocs {
+  TensorLoc attn_norm, q_w, q_b, k_w, k_b, v_w, v_b, o_w, o_b, sinks, mlp_norm, router_w, router_b;
+  TensorLoc mlp1_blocks, mlp1_scales, mlp1_bias, mlp2_blocks, mlp2_scales, mlp2_bias;
+};
+
+struct ModelLocs {
+  std::vector<std::string> files;
+  TensorLoc embed, norm, unembed;
+  std::vector<LayerLocs> layers;
+};
+
+enum class YarnMode { Reference, LlamaCpp };
+
+struct Options {
+  int threads = 1;
+  bool pin = false;
+  std::string kernels;  // "" = auto
+  YarnMode yarn = YarnMode::Reference;
+  int max_batch = 64;  // tokens per prefill chunk
+};
+
+struct SampleParams {
+  float temperature = 1.0f;
+  float top_p = 1.0f;
+  uint64_t seed = 0;
+  bool has_seed = false;
+};
+
+class MappedFile {
+ public:
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  const uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+class Model {
+ public:
+  Model(const Config& cfg, const ModelLocs& locs, const Options& opts);
+
+  // Feeds `tokens` as the whole context. Reuses the longest cached prefix (always recomputing at least the
+  // last token). Fills `logits` with one vocab row per position in [first, tokens.size()) when all_logits,
+  // else only the last row. Returns `first`. Throws std::runtime_error("cancelled") when cancelled.
+  int evaluate(const std::vector<int32_t>& tokens, bool all_logits, std::vector<float>& logits);
+  // Appends tokens to the cached context and returns the last position's logits.
+  void append(const std::vector<int32_t>& tokens, bool all_logits, std::vector<float>& logits);
+  int sample(const float* logits, const SampleParams& p, std::mt19937_64& rng) const;
+
+  void reset() { cached_.clear(); }
+  const std::vector<int32_t>& cached() const { return cached_; }
+  const Config& config() const { return cfg_; }
+  const char* kernel_name() const { return kernels_->name; }
+  int threads() const { return pool_->size(); }
+  std::atomic<bool> cancel{false};
+
+ private:
+  struct Layer {
+    const uint16_t *q_w, *k_w, *v_w, *o_w;
+    const uint8_t *mlp1_blocks, *mlp1_scales, *mlp2_blocks, *mlp2_scales;
+    std::vector<float> attn_norm, q_b, k_b, v_b, o_b, sinks, mlp_norm, router_w, router_b, mlp1_b, mlp2_b;
+    std::vector<float> k_cache, v_cache;  // [capacity][n_kv_heads * head_dim]
+  };
+  const uint8_t* ptr(const TensorLoc& t) const;
+  std::vector<float> to_f32(const TensorLoc& t, size_t n) const;
+  void ensure_capacity(size_t n);
+  void forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out);
+  void matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy);
+  void rope(float* v, int n_heads, int pos) const;
+
+  Config cfg_;
+  Options opts_;
+  std::vector<std::unique_ptr<MappedFile>> files_;
+  const uint16_t *embed_, *unembed_;
+  std::vector<float> norm_;
+  std::vector<Layer> layers_;
+  std::vector<float> inv_freq_;
+  float concentration_ = 1.0f;
+  size_t capacity_ = 0;
+  std::vector<int32_t> cached_;
+  const KernelSet* kernels_;
+  std::unique_ptr<ThreadPool> pool_;
+};
+
+}  // namespace harmonia

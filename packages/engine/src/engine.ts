@@ -1,0 +1,164 @@
+import { availableParallelism } from 'node:os';
+import { type Checkpoint, type CheckpointLayout, openCheckpoint } from './checkpoint.js';
+import type { ModelConfig } from './config.js';
+import { EngineError } from './errors.js';
+import { loadAddon, type NativeModel } from './native.js';
+
+export type YarnMode = 'reference' | 'llama.cpp';
+
+export interface EngineOptions {
+  /** Compute threads including the calling worker thread (default: min(2, cores)). */
+  threads?: number;
+  /** Pin worker threads to cores. */
+  pin?: boolean;
+  /** Force a kernel set: `avx512`, `avx2` or `generic` (default: the best this CPU supports). */
+  kernels?: 'avx512' | 'avx2' | 'generic';
+  /** YaRN correction range: the reference's unrounded one (default) or llama.cpp's floor/ceil. */
+  yarn?: YarnMode;
+  /** Tokens per prefill chunk (default 64). */
+  maxBatch?: number;
+  layout?: CheckpointLayout;
+}
+
+export interface GenerateOptions {
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  stop?: number[];
+  signal?: AbortSignal;
+  onTokens?: (tokens: number[]) => void;
+}
+
+export interface GenerateResult {
+  tokens: number[];
+  finishReason: 'stop' | 'length' | 'abort';
+  /** Prompt tokens served from the KV cache. */
+  reused: number;
+}
+
+/**
+ * A loaded gpt-oss checkpoint. Weights stay memory-mapped; the KV cache persists across calls, and each call
+ * reuses the longest prefix it shares with the previous context. Calls are serialized.
+ */
+export class NativeEngine {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly checkpoint: Checkpoint,
+    private readonly native: NativeModel,
+  ) {}
+
+  static open(dir: string, opts: EngineOptions = {}): NativeEngine {
+    const checkpoint = openCheckpoint(dir, opts.layout ? { layout: opts.layout } : {});
+    const addon = loadAddon();
+    const threads = opts.threads ?? Math.min(2, availableParallelism());
+    if (!Number.isInteger(threads) || threads < 1)
+      throw new EngineError(`threads must be a positive integer`, 'bad_request');
+    let native: NativeModel;
+    try {
+      native = new addon.Model({
+        config: checkpoint.config,
+        files: checkpoint.files,
+        tensors: checkpoint.tensors,
+        options: {
+          threads,
+          pin: opts.pin ?? false,
+          ...(opts.kernels ? { kernels: opts.kernels } : {}),
+          yarn: opts.yarn ?? 'reference',
+          maxBatch: opts.maxBatch ?? 64,
+        },
+      });
+    } catch (e) {
+      throw new EngineError(`loading ${dir} failed: ${(e as Error).message}`, 'native_failure');
+    }
+    return new NativeEngine(checkpoint, native);
+  }
+
+  get config(): ModelConfig {
+    return this.checkpoint.config;
+  }
+
+  info(): { kernels: string; threads: number; cachedTokens: number } {
+    return this.native.info();
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private checkTokens(tokens: readonly number[]): Int32Array {
+    if (tokens.length === 0) throw new EngineError('at least one token is required', 'bad_request');
+    for (const t of tokens)
+      if (!Number.isInteger(t) || t < 0 || t >= this.config.vocabSize)
+        throw new EngineError(
+          `token id ${t} is outside the vocabulary [0, ${this.config.vocabSize})`,
+          'bad_request',
+        );
+    return Int32Array.from(tokens);
+  }
+
+  /**
+   * Logits for `tokens` as the whole context. `all`: one row per position from `first` on (positions before
+   * `first` came from the cache); otherwise only the last position's row.
+   */
+  evaluate(
+    tokens: readonly number[],
+    opts: { all?: boolean } = {},
+  ): Promise<{ logits: Float32Array[]; first: number }> {
+    const ids = this.checkTokens(tokens);
+    return this.serial(async () => {
+      const r = await this.native.evaluate(ids, opts.all ?? false).catch((e: Error) => {
+        throw new EngineError(e.message, 'native_failure');
+      });
+      const V = this.config.vocabSize;
+      const rows: Float32Array[] = [];
+      for (let i = 0; i < r.logits.length / V; i++) rows.push(r.logits.subarray(i * V, (i + 1) * V));
+      return { logits: rows, first: r.first };
+    });
+  }
+
+  /** Full-vocabulary logits at every position, computed from scratch (no cache reuse). */
+  logits(tokens: readonly number[]): Promise<Float32Array[]> {
+    return this.serial(async () => {
+      this.native.reset();
+      return undefined;
+    }).then(() => this.evaluate(tokens, { all: true }).then((r) => r.logits));
+  }
+
+  generate(prompt: readonly number[], opts: GenerateOptions): Promise<GenerateResult> {
+    const ids = this.checkTokens(prompt);
+    if (!Number.isInteger(opts.maxTokens) || opts.maxTokens < 1)
+      throw new EngineError('maxTokens must be a positive integer', 'bad_request');
+    return this.serial(async () => {
+      if (opts.signal?.aborted) return { tokens: [], finishReason: 'abort' as const, reused: 0 };
+      const onAbort = () => this.native.cancel();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const r = await this.native.generate(
+          ids,
+          {
+            maxTokens: opts.maxTokens,
+            ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+            ...(opts.topP !== undefined ? { topP: opts.topP } : {}),
+            ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+            stop: Int32Array.from(opts.stop ?? []),
+          },
+          (toks) => opts.onTokens?.(Array.from(toks)),
+        );
+        return { tokens: Array.from(r.tokens), finishReason: r.finishReason, reused: r.reused };
+      } catch (e) {
+        throw new EngineError((e as Error).message, 'native_failure');
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /** Drops the KV cache. */
+  reset(): Promise<void> {
+    return this.serial(async () => this.native.reset());
+  }
+}
