@@ -1,1 +1,39 @@
-export {};
+export {
+  type Chunk,
+  type ChunkOptions,
+  chunkDocument,
+  chunkText,
+  type DocFormat,
+  formatOf,
+  htmlToMarkdown,
+} from './chunk.js';
+export { cosine, defaultEmbedder, type Embedder, HashingEmbedder, UseLiteEmbedder } from './embedders.js';
+export { DocumentError, FaqIndexError } from './errors.js';
+export {
+  EVAL_VARIANTS,
+  type EvalQuestion,
+  type EvalVariant,
+  evaluate,
+  formatScore,
+  loadQuestions,
+  type ModeScore,
+} from './evaluate.js';
+export { reciprocalRankFusion, relativeScoreFusion } from './fusion.js';
+export {
+  CITATION_PATTERN,
+  type Citation,
+  citedIds,
+  type FaqNamespaceOptions,
+  faqNamespace,
+} from './namespace.js';
+export { bundledDocsDir, bundledQuestionsFile } from './paths.js';
+export {
+  type FaqEntry,
+  FaqIndex,
+  type FaqIndexOptions,
+  type Fusion,
+  type IndexReport,
+  type SearchHit,
+  type SearchMode,
+  type SearchOptions,
+} from './store.js';

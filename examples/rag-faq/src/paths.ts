@@ -1,0 +1,7 @@
+import { fileURLToPath } from 'node:url';
+
+// Both from `src/` (tests) and `dist/` (built) the package root is one level up.
+/** The Harmonia user docs shipped with the example. */
+export const bundledDocsDir = fileURLToPath(new URL('../docs/', import.meta.url));
+/** Evaluation questions over the bundled docs. */
+export const bundledQuestionsFile = fileURLToPath(new URL('../eval/questions.jsonl', import.meta.url));
