@@ -46,7 +46,14 @@ function checkName(name: string, what: string): void {
 
 function toOutput(result: ExecuteResult): ToolOutput {
   if (typeof result === 'string') return { text: result };
-  if (result && typeof result === 'object' && !Array.isArray(result) && typeof result.text === 'string') {
+  // `{ text, meta? }` and nothing else is a ToolOutput; any other object is data, sent as JSON.
+  if (
+    result &&
+    typeof result === 'object' &&
+    !Array.isArray(result) &&
+    typeof result.text === 'string' &&
+    Object.keys(result).every((k) => k === 'text' || k === 'meta')
+  ) {
     return result as ToolOutput;
   }
   return { text: JSON.stringify(result) ?? 'null' };
@@ -124,7 +131,7 @@ export function defineNamespace(spec: NamespaceSpec): ToolNamespace {
       if (!f) {
         const known = [...byName.keys()].map((k) => `${spec.name}.${k}`).join(', ');
         throw new ToolCallError(
-          `Unknown function '${spec.name}${fn === undefined ? '' : `.${fn}`}'. Available: ${known || '(none)'}.`,
+          `Unknown tool '${spec.name}${fn === undefined ? '' : `.${fn}`}'. Available tools: ${known || '(none)'}.`,
         );
       }
       return f.invoke(args, ctx);

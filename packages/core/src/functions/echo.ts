@@ -7,6 +7,6 @@ export function echoFunction(): FunctionTool {
     name: 'echo',
     description: 'Returns its arguments unchanged.',
     parameters: z.looseObject({ text: z.string().optional().describe('Text to echo back') }),
-    execute: (args) => args as Record<string, unknown>,
+    execute: (args) => ({ text: JSON.stringify(args) }),
   });
 }
