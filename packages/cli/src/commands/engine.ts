@@ -1,4 +1,182 @@
-import { commandGroup } from '../command.js';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { EngineError, NativeEngine, writeSyntheticCheckpoint } from '@harmonia/engine';
+import { type CliIO, commandGroup, type Subcommand, UsageError } from '../command.js';
 
-// Placeholder until its issue lands: lists no subcommands yet.
-export const engineCommand = commandGroup('engine', 'Native MXFP4 engine: synth, logits, generate.', {});
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function required(v: Record<string, string | boolean | undefined>, key: string): string {
+  const s = v[key];
+  if (typeof s !== 'string' || s === '') throw new UsageError(`--${key} is required`);
+  return s;
+}
+
+function int(v: string | boolean | undefined, flag: string, fallback?: number): number | undefined {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n) || n < 0)
+    throw new UsageError(`--${flag} must be a non-negative integer`);
+  return n;
+}
+
+function tokens(v: Record<string, string | boolean | undefined>): number[] {
+  const s = required(v, 'tokens');
+  const ids = s.split(',').map((t) => Number(t.trim()));
+  if (ids.some((t) => !Number.isInteger(t) || t < 0))
+    throw new UsageError(`--tokens must be comma-separated token ids, got '${s}'`);
+  return ids;
+}
+
+function yarn(v: string | boolean | undefined): 'reference' | 'llama.cpp' {
+  if (v === undefined || v === 'reference' || v === 'llama.cpp') return v ?? 'reference';
+  throw new UsageError(`--yarn must be 'reference' or 'llama.cpp'`);
+}
+
+/** Engine failures (bad checkpoint, bad token) are user errors: print the message, exit 1. */
+async function guarded(io: CliIO, fn: () => Promise<number>): Promise<number> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof EngineError) {
+      io.stderr.write(`harmonia engine: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+const synth: Subcommand = {
+  summary: 'Write a random-weight checkpoint in the Hugging Face gpt-oss format.',
+  help: [
+    'Usage: harmonia engine synth --out DIR --preset tiny|20b [--layers N] [--seed S] [--layout hf|original|both]',
+    '',
+    'Writes config.json + model-*.safetensors with the real tensor names, shapes, dtypes and MXFP4 packing.',
+    "'tiny' is small enough for tests; '20b' has gpt-oss-20b's dimensions (about 13 GB for 24 layers).",
+  ].join('\n'),
+  async run(args, io) {
+    const v = parse(args, {
+      out: { type: 'string' },
+      preset: { type: 'string' },
+      layers: { type: 'string' },
+      seed: { type: 'string' },
+      layout: { type: 'string' },
+    });
+    const out = required(v, 'out');
+    const preset = required(v, 'preset');
+    if (preset !== 'tiny' && preset !== '20b') throw new UsageError(`--preset must be 'tiny' or '20b'`);
+    const layout = (v.layout as string | undefined) ?? 'hf';
+    if (layout !== 'hf' && layout !== 'original' && layout !== 'both')
+      throw new UsageError(`--layout must be hf, original or both`);
+    const layers = int(v.layers, 'layers');
+    if (layers === 0) throw new UsageError('--layers must be at least 1');
+    const r = writeSyntheticCheckpoint({
+      out,
+      preset,
+      layout,
+      seed: int(v.seed, 'seed', 1)!,
+      ...(layers !== undefined ? { layers } : {}),
+    });
+    io.stdout.write(`${JSON.stringify({ out, preset, layers: r.config.numLayers, files: r.files })}\n`);
+    return 0;
+  },
+};
+
+const engineOptions = {
+  model: { type: 'string' },
+  tokens: { type: 'string' },
+  yarn: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+const logits: Subcommand = {
+  summary: 'Print full-vocabulary logits for every input position as JSON.',
+  help: [
+    'Usage: harmonia engine logits --model DIR --tokens 1,2,3 [--yarn reference|llama.cpp] [--threads N]',
+    '',
+    'Prints {"logits": [[...], ...]}: one row of vocab_size floats per input token.',
+  ].join('\n'),
+  async run(args, io) {
+    const v = parse(args, engineOptions);
+    const model = required(v, 'model');
+    const ids = tokens(v);
+    const y = yarn(v.yarn);
+    const threads = int(v.threads, 'threads');
+    return guarded(io, async () => {
+      const engine = NativeEngine.open(model, { yarn: y, ...(threads ? { threads } : {}) });
+      const rows = await engine.logits(ids);
+      io.stdout.write(`{"logits": [${rows.map((r) => JSON.stringify(Array.from(r))).join(',\n')}]}\n`);
+      return 0;
+    });
+  },
+};
+
+const generate: Subcommand = {
+  summary: 'Generate token ids from a prompt of token ids.',
+  help: [
+    'Usage: harmonia engine generate --model DIR --tokens 1,2,3 --max-tokens N',
+    '         [--temperature T] [--top-p P] [--seed S] [--stop 200002,200012] [--threads N] [--yarn MODE]',
+    '',
+    'Prints the generated ids, comma-separated, then a JSON line with the finish reason.',
+    'Temperature 0 is greedy (the default here).',
+  ].join('\n'),
+  async run(args, io) {
+    const v = parse(args, {
+      ...engineOptions,
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
+      stop: { type: 'string' },
+    });
+    const model = required(v, 'model');
+    const ids = tokens(v);
+    const maxTokens = int(required(v, 'max-tokens'), 'max-tokens')!;
+    if (maxTokens < 1) throw new UsageError('--max-tokens must be at least 1');
+    const num = (key: string) => {
+      const s = v[key];
+      if (s === undefined) return undefined;
+      const n = Number(s);
+      if (typeof s !== 'string' || !Number.isFinite(n) || n < 0)
+        throw new UsageError(`--${key} must be a non-negative number`);
+      return n;
+    };
+    const temperature = num('temperature') ?? 0;
+    const topP = num('top-p');
+    const seed = int(v.seed, 'seed');
+    const stop = typeof v.stop === 'string' ? v.stop.split(',').map(Number) : [];
+    if (stop.some((t) => !Number.isInteger(t)))
+      throw new UsageError('--stop must be comma-separated token ids');
+    const threads = int(v.threads, 'threads');
+    return guarded(io, async () => {
+      const engine = NativeEngine.open(model, { yarn: yarn(v.yarn), ...(threads ? { threads } : {}) });
+      const started = performance.now();
+      const r = await engine.generate(ids, {
+        maxTokens,
+        temperature,
+        stop,
+        ...(topP !== undefined ? { topP } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      io.stdout.write(`${r.tokens.join(',')}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ finishReason: r.finishReason, tokens: r.tokens.length, seconds: Number(seconds.toFixed(3)) })}\n`,
+      );
+      return 0;
+    });
+  },
+};
+
+export const engineCommand = commandGroup('engine', 'Native MXFP4 engine: synth, logits, generate.', {
+  synth,
+  logits,
+  generate,
+});

@@ -1,0 +1,177 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeBackend, NativeEngine, openCheckpoint, referenceLogits } from '../src/index.js';
+import { argmax, ensureNative, maxAbsDiff, tinyCheckpoint } from './helpers.js';
+
+// 24 tokens: longer than the tiny preset's sliding window (4), so windowed and full layers differ.
+const TOKENS = Array.from({ length: 24 }, (_, i) => (i * 37 + 11) % 256);
+const TOL = 5e-4;
+let dir: string;
+let ref: number[][];
+const stats = { clamped: 0 };
+
+beforeAll(() => {
+  ensureNative();
+  dir = tinyCheckpoint(7);
+  ref = referenceLogits(openCheckpoint(dir), TOKENS, { stats });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('native engine vs the float64 reference', () => {
+  it('exercises the SwiGLU clamp and produces non-trivial logits', () => {
+    expect(stats.clamped).toBeGreaterThan(0);
+    expect(Math.max(...ref.flat().map(Math.abs))).toBeGreaterThan(0.5);
+  });
+
+  for (const kernels of ['avx512', 'avx2', 'generic'] as const) {
+    it(`matches at every position with ${kernels} kernels, 1 and 2 threads`, async (ctx) => {
+      for (const threads of [1, 2]) {
+        let engine: NativeEngine;
+        try {
+          engine = NativeEngine.open(dir, { kernels, threads });
+        } catch (e) {
+          if (/not supported by this CPU/.test((e as Error).message)) return ctx.skip();
+          throw e;
+        }
+        expect(engine.info().kernels).toBe(kernels);
+        const got = await engine.logits(TOKENS);
+        expect(got).toHaveLength(TOKENS.length);
+        expect(maxAbsDiff(got, ref)).toBeLessThan(TOL);
+      }
+    });
+  }
+
+  it('implements the llama.cpp YaRN rounding as an option, and it differs from the reference', async () => {
+    const engine = NativeEngine.open(dir, { yarn: 'llama.cpp' });
+    const llamaRef = referenceLogits(openCheckpoint(dir), TOKENS, { yarn: 'llama.cpp' });
+    const got = await engine.logits(TOKENS);
+    expect(maxAbsDiff(got, llamaRef)).toBeLessThan(TOL);
+    expect(maxAbsDiff(llamaRef, ref)).toBeGreaterThan(1e-4);
+    // Position 0 has no rotation, so both modes agree there.
+    expect(maxAbsDiff([got[0]!], [ref[0]!])).toBeLessThan(TOL);
+  });
+
+  it('loads the original/ layout to the same logits', async () => {
+    const engine = NativeEngine.open(dir, { layout: 'original' });
+    expect(engine.checkpoint.layout).toBe('original');
+    expect(maxAbsDiff(await engine.logits(TOKENS), ref)).toBeLessThan(TOL);
+  });
+});
+
+describe('KV cache', () => {
+  it('reuses the shared prefix across calls and equals a full recompute', async () => {
+    const engine = NativeEngine.open(dir);
+    const first = await engine.evaluate(TOKENS.slice(0, 15));
+    expect(first.first).toBe(0);
+    const second = await engine.evaluate(TOKENS, { all: true });
+    expect(second.first).toBe(15);
+    expect(maxAbsDiff(second.logits, ref.slice(15))).toBeLessThan(TOL);
+    // A diverging suffix rolls the cache back to the common prefix.
+    const other = [...TOKENS.slice(0, 10), 1, 2, 3];
+    const third = await engine.evaluate(other);
+    expect(third.first).toBe(10);
+    const fresh = referenceLogits(openCheckpoint(dir), other);
+    expect(maxAbsDiff(third.logits, [fresh[fresh.length - 1]!])).toBeLessThan(TOL);
+  });
+
+  it('decodes one token at a time to the same logits as batched prefill', async () => {
+    const batched = NativeEngine.open(dir, { maxBatch: 64 });
+    const single = NativeEngine.open(dir, { maxBatch: 1 });
+    const a = await batched.logits(TOKENS);
+    const b = await single.logits(TOKENS);
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-5);
+  });
+
+  it('greedy generation follows the reference argmax token by token', async () => {
+    const engine = NativeEngine.open(dir);
+    const prompt = TOKENS.slice(0, 6);
+    const r = await engine.generate(prompt, { maxTokens: 8, temperature: 0 });
+    expect(r.tokens).toHaveLength(8);
+    expect(r.finishReason).toBe('length');
+    const full = referenceLogits(openCheckpoint(dir), [...prompt, ...r.tokens.slice(0, -1)]);
+    expect(r.tokens).toEqual(r.tokens.map((_, i) => argmax(full[prompt.length - 1 + i]!)));
+    // The next call shares the prompt and the generated tokens.
+    const again = await engine.generate([...prompt, ...r.tokens], { maxTokens: 1, temperature: 0 });
+    expect(again.reused).toBe(prompt.length + r.tokens.length - 1);
+  });
+});
+
+describe('sampling', () => {
+  it('is reproducible with a seed and stops on a stop token (included)', async () => {
+    const engine = NativeEngine.open(dir);
+    const opts = { maxTokens: 12, temperature: 1, topP: 0.9, seed: 42 };
+    const a = await engine.generate(TOKENS.slice(0, 5), opts);
+    const b = await engine.generate(TOKENS.slice(0, 5), opts);
+    expect(a.tokens).toEqual(b.tokens);
+    const stopAt = a.tokens[3]!;
+    const c = await engine.generate(TOKENS.slice(0, 5), { ...opts, stop: [stopAt] });
+    expect(c.finishReason).toBe('stop');
+    expect(c.tokens.at(-1)).toBe(stopAt);
+    expect(c.tokens).toEqual(a.tokens.slice(0, a.tokens.indexOf(stopAt) + 1));
+  });
+
+  it('top-p near zero is greedy', async () => {
+    const engine = NativeEngine.open(dir);
+    const greedy = await engine.generate(TOKENS.slice(0, 5), { maxTokens: 6, temperature: 0 });
+    const nucleus = await engine.generate(TOKENS.slice(0, 5), {
+      maxTokens: 6,
+      temperature: 1,
+      topP: 1e-6,
+      seed: 3,
+    });
+    expect(nucleus.tokens).toEqual(greedy.tokens);
+  });
+});
+
+describe('NativeBackend (TokenBackend)', () => {
+  it('streams tokens then a finish chunk with usage', async () => {
+    const backend = NativeBackend.fromSpec(`native:${dir}`);
+    expect(backend.kind).toBe('tokens');
+    const chunks = [];
+    for await (const c of backend.stream({
+      prompt: TOKENS.slice(0, 4),
+      stop: [],
+      maxTokens: 5,
+      temperature: 0,
+    }))
+      chunks.push(c);
+    const toks = chunks.flatMap((c) => (c.type === 'tokens' ? c.tokens : []));
+    expect(toks).toHaveLength(5);
+    expect(chunks.at(-1)).toEqual({
+      type: 'finish',
+      finishReason: 'length',
+      usage: { promptTokens: 4, completionTokens: 5, cachedPromptTokens: 0 },
+    });
+    const whole = await backend.generate({
+      prompt: TOKENS.slice(0, 4),
+      stop: [],
+      maxTokens: 5,
+      temperature: 0,
+    });
+    expect(whole.tokens).toEqual(toks);
+    expect(whole.usage.cachedPromptTokens).toBe(3);
+  });
+
+  it('cancels through an AbortSignal', async () => {
+    const backend = NativeBackend.fromSpec(`native:${dir}`);
+    const ac = new AbortController();
+    const seen: number[] = [];
+    for await (const c of backend.stream({
+      prompt: [1, 2, 3],
+      stop: [],
+      maxTokens: 100_000,
+      temperature: 1,
+      seed: 1,
+      signal: ac.signal,
+    })) {
+      if (c.type === 'tokens') {
+        seen.push(...c.tokens);
+        if (seen.length >= 3) ac.abort();
+      } else {
+        expect(c.finishReason).toBe('abort');
+      }
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    expect(seen.length).toBeLessThan(100_000);
+  });
+});
