@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  NativeEngine,
+  nativeAvailable,
+  openCheckpoint,
+  referenceLogits,
+  writeGguf,
+  writeSyntheticCheckpoint,
+} from '@harmonia/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * llama.cpp as an outside oracle: the same synthetic checkpoint converted to GGUF with F32 experts (exact),
+ * evaluated with an F32 KV cache and flash attention off, against the engine in llama.cpp-YaRN mode.
+ * Needs `npm install` in this folder (node-llama-cpp ships prebuilt CPU binaries as npm packages).
+ */
+type NodeLlamaCpp = typeof import('node-llama-cpp');
+let nlc: NodeLlamaCpp | undefined;
+let why = '';
+try {
+  nlc = await import('node-llama-cpp');
+} catch (e) {
+  why = `node-llama-cpp is not installed here (run 'npm install' in test/optional/engine-oracle): ${(e as Error).message}`;
+}
+if (!nativeAvailable())
+  why ||= "the native engine is not built (run 'pnpm --filter @harmonia/engine run build:native')";
+if (why) console.warn(`[engine-oracle] skipped: ${why}`);
+
+const TOKENS = Array.from({ length: 20 }, (_, i) => (i * 53 + 7) % 256);
+let dir: string;
+
+describe.skipIf(!nlc || !nativeAvailable())('native engine vs llama.cpp (node-llama-cpp)', () => {
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'harmonia-oracle-'));
+    writeSyntheticCheckpoint({ out: dir, preset: 'tiny', seed: 11 });
+    writeGguf(openCheckpoint(dir), join(dir, 'model-f32.gguf'), { dense: 'F32', experts: 'F32' });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('agrees on full logits at every position within 1e-3', async () => {
+    const { getLlama, LlamaLogLevel } = nlc!;
+    const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: join(dir, 'model-f32.gguf'), useMmap: false });
+    const ctx = await model.createContext({
+      contextSize: 64,
+      threads: 1,
+      flashAttention: false,
+      experimentalKvCacheKeyType: 'F32',
+      experimentalKvCacheValueType: 'F32',
+    });
+    const out = await ctx
+      .getSequence()
+      .controlledEvaluate(TOKENS.map((t) => [t, { generateNext: { logits: true } }]));
+    const V = 256;
+    const theirs = out.map((o) => {
+      const m = o?.next?.logits;
+      if (!m) throw new Error('node-llama-cpp returned no logits');
+      return Array.from({ length: V }, (_, i) => m.get(i) ?? Number.NaN);
+    });
+    await ctx.dispose();
+    await model.dispose();
+    await llama.dispose();
+
+    const engine = NativeEngine.open(dir, { yarn: 'llama.cpp' });
+    const ours = await engine.logits(TOKENS);
+    let diff = 0;
+    ours.forEach((row, t) => {
+      for (let i = 0; i < V; i++) diff = Math.max(diff, Math.abs(row[i]! - theirs[t]![i]!));
+    });
+    console.log(
+      `[engine-oracle] max |engine - llama.cpp| over ${TOKENS.length}x${V} logits: ${diff.toExponential(2)}`,
+    );
+    expect(diff).toBeLessThan(1e-3);
+    // The float64 reference in llama.cpp mode agrees with llama.cpp too (checks the GGUF conversion itself).
+    const ref = referenceLogits(openCheckpoint(dir), TOKENS, { yarn: 'llama.cpp' });
+    let refDiff = 0;
+    ref.forEach((row, t) => {
+      for (let i = 0; i < V; i++) refDiff = Math.max(refDiff, Math.abs(row[i]! - theirs[t]![i]!));
+    });
+    expect(refDiff).toBeLessThan(1e-3);
+  }, 120_000);
+});
