@@ -1,4 +1,173 @@
-import { commandGroup } from '../command.js';
+/**
+ * `harmonia run --backend SPEC --input TEXT [--tools LIST] [--events FILE] [--journal FILE]`: one
+ * non-interactive agent run. Prints the final text on stdout. Exit codes: 0 completed, 1 failed (typed error on
+ * stderr), 2 bad flags, 3 finished without an answer (stopped by the monitor, blocked, capped, closed).
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  Agent,
+  decode,
+  type ModelCallInfo,
+  type ReasoningEffort,
+  type RunEvent,
+  type RunResult,
+  runStream,
+} from '@harmonia/core';
+import { createBackend, parseBackendSpec } from '../backend-spec.js';
+import { type CliIO, type Command, UsageError } from '../command.js';
+import { disposeTools, resolveTools } from '../tools-registry.js';
 
-// Placeholder until its issue lands: lists no subcommands yet.
-export const runCommand = commandGroup('run', 'One non-interactive agent run.', {});
+type Opts = NonNullable<ParseArgsConfig['options']>;
+function flags<const T extends Opts>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** Flags shared by `run` and `chat`. */
+export const AGENT_FLAGS = {
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  profile: { type: 'string' },
+  effort: { type: 'string', default: 'low' },
+  instructions: { type: 'string' },
+  tools: { type: 'string' },
+  'max-turns': { type: 'string' },
+} as const satisfies Opts;
+
+export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL,
+                        script:FILE (JSON array of Harmony completion texts) or native:DIR
+  --model NAME          model for URL backends (default: the first one the server lists)
+  --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
+  --effort LEVEL        reasoning effort: low, medium or high (default low)
+  --instructions TEXT   developer instructions
+  --tools LIST          comma-separated tools: echo (and browser, python once installed)
+  --max-turns N         model calls per run (default 10)`;
+
+export function effortOf(v: unknown): ReasoningEffort {
+  if (v === 'low' || v === 'medium' || v === 'high') return v;
+  throw new UsageError(`--effort must be low, medium or high, got '${String(v)}'`);
+}
+
+export async function agentFromFlags(v: {
+  backend?: string;
+  model?: string;
+  profile?: string;
+  effort?: string;
+  instructions?: string;
+  tools?: string;
+  'max-turns'?: string;
+}): Promise<Agent> {
+  const spec = parseBackendSpec(v.backend);
+  const effort = effortOf(v.effort);
+  let maxTurns: number | undefined;
+  if (v['max-turns'] !== undefined) {
+    maxTurns = Number(v['max-turns']);
+    if (!Number.isInteger(maxTurns) || maxTurns < 1)
+      throw new UsageError('--max-turns must be a positive integer');
+  }
+  const tools = await resolveTools(v.tools);
+  const backend = await createBackend(spec, {
+    ...(v.model ? { model: v.model } : {}),
+    ...(v.profile ? { profile: v.profile } : {}),
+  });
+  return new Agent({
+    backend,
+    tools,
+    effort,
+    ...(v.instructions ? { instructions: v.instructions } : {}),
+    ...(maxTurns ? { maxTurns } : {}),
+  });
+}
+
+/** JSON for an event line: errors become `{name, message}`. */
+export function eventJson(ev: RunEvent): string {
+  if (ev.type === 'error')
+    return JSON.stringify({ type: 'error', name: ev.error.name, message: ev.error.message });
+  return JSON.stringify(ev);
+}
+
+export function journalJson(info: ModelCallInfo): string {
+  const { prompt, messages, ...rest } = info;
+  return JSON.stringify({
+    ...rest,
+    ...(prompt ? { prompt: decode(prompt) } : {}),
+    ...(messages ? { messages } : {}),
+  });
+}
+
+function open(path: string | undefined): WriteStream | undefined {
+  return path ? createWriteStream(path, { flags: 'w' }) : undefined;
+}
+
+async function close(s: WriteStream | undefined): Promise<void> {
+  if (s)
+    await new Promise<void>((resolve, reject) =>
+      s.end((err?: Error | null) => (err ? reject(err) : resolve())),
+    );
+}
+
+const HELP = `Usage: harmonia run --backend SPEC --input TEXT [options]
+
+One non-interactive agent run. Prints the final answer on stdout.
+
+${AGENT_FLAGS_HELP}
+  --input TEXT          the user message (required)
+  --events FILE         write every run event as one JSON line
+  --journal FILE        write one JSON line per model call with the rendered prompt text
+  --show-reasoning      print the model's reasoning on stderr
+  --json                print the whole result as JSON instead of the answer
+
+Exit codes: 0 answered, 1 failed, 2 bad flags, 3 no answer (monitor, guardrail, reply cap, closed).
+`;
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'One non-interactive agent run.',
+  async run(args: string[], io: CliIO): Promise<number> {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const v = flags(args, {
+      ...AGENT_FLAGS,
+      input: { type: 'string' },
+      events: { type: 'string' },
+      journal: { type: 'string' },
+      'show-reasoning': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    });
+    if (v.input === undefined) throw new UsageError('--input is required');
+    const agent = await agentFromFlags(v);
+    const events = open(v.events);
+    const journal = open(v.journal);
+    let result: RunResult | undefined;
+    try {
+      for await (const ev of runStream(agent, v.input, {
+        includeReasoning: v['show-reasoning'],
+        onModelCall: (info) => journal?.write(`${journalJson(info)}\n`),
+      })) {
+        events?.write(`${eventJson(ev)}\n`);
+        if (ev.type === 'reasoning_delta') io.stderr.write(ev.delta);
+        if (ev.type === 'done') result = ev.result;
+      }
+    } finally {
+      await close(events);
+      await close(journal);
+      await disposeTools([...agent.namespaces.values()]);
+    }
+    if (!result) return 1;
+    if (v.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+    else io.stdout.write(`${result.finalText}\n`);
+    if (result.status !== 'completed') {
+      io.stderr.write(
+        `harmonia run: ${result.status}${result.stop ? ` (${result.stop.by}: ${result.stop.reason})` : ''}\n`,
+      );
+      return 3;
+    }
+    return 0;
+  },
+};
