@@ -1,1 +1,72 @@
-export {};
+export {
+  createRouterChooser,
+  type RouterChooser,
+  RouterChooserError,
+  type RouterChooserOptions,
+} from './chooser.js';
+export {
+  ARMS,
+  type ArmCost,
+  type ArmId,
+  armId,
+  type CostModel,
+  costModel,
+  DEFAULT_COST_MODEL,
+  estimateTokens,
+  expectedCost,
+} from './cost.js';
+export {
+  type Dataset,
+  type Example,
+  effortFromLevel,
+  parseRows,
+  RouterDataError,
+  type RouterRow,
+  readDataset,
+  splitOf,
+  toExamples,
+} from './data.js';
+export { type EvalOptions, type EvalReport, evaluateRouter, formatEvalReport } from './evaluate.js';
+export {
+  DEFAULT_FEATURE_SPEC,
+  DENSE_FEATURES,
+  type FeatureSpec,
+  type Features,
+  featurize,
+} from './features.js';
+export { fnv1a, mulberry32 } from './hash.js';
+export {
+  LLM_ROUTER_INSTRUCTIONS,
+  type LlmRouteAnswer,
+  type LlmRouterFn,
+  parseLlmRouteAnswer,
+} from './llm-router.js';
+export {
+  accuracyOf,
+  apgrOf,
+  aurocOf,
+  binaryRoutingMetrics,
+  type CurvePoint,
+  callPerformanceCurve,
+  confusionMatrix,
+  cptOf,
+  type RoutingOutcome,
+} from './metrics.js';
+export { defaultModel, EFFORTS, type Prediction, RouterModel } from './model.js';
+export {
+  isReasoningPrompt,
+  type RouteOptions,
+  type RouteResult,
+  Router,
+  type RouterPolicy,
+  RouterPolicyError,
+} from './policy.js';
+export { type TrainOptions, type TrainResult, trainRouter } from './train.js';
+export {
+  DEFAULT_WEIGHTS_PATH,
+  defaultWeights,
+  RouterWeightsError,
+  readWeightsFile,
+  validateWeights,
+  type WeightsFile,
+} from './weights.js';

@@ -1,0 +1,237 @@
+import { type ArmId, armId, estimateTokens, expectedCost } from './cost.js';
+import { type Dataset, type Example, splitOf, toExamples } from './data.js';
+import { mulberry32 } from './hash.js';
+import {
+  accuracyOf,
+  aurocOf,
+  binaryRoutingMetrics,
+  confusionMatrix,
+  type RoutingOutcome,
+} from './metrics.js';
+import { EFFORTS, RouterModel } from './model.js';
+import { Router, type RouterPolicy } from './policy.js';
+import type { WeightsFile } from './weights.js';
+
+export interface EvalOptions {
+  weights: WeightsFile;
+  /** Evaluate only rows in this held-out share (default: the share the weights were trained with). */
+  holdoutFraction?: number;
+  /** Evaluate every row (for a file the weights never saw). */
+  all?: boolean;
+  policy?: RouterPolicy;
+  /** Seed of the random baseline. */
+  seed?: number;
+}
+
+export interface RouterScore {
+  apgr: number;
+  cpt50: number;
+  cpt80: number;
+}
+
+export interface SizeGroupReport {
+  group: string;
+  n: number;
+  weakPerformance: number;
+  strongPerformance: number;
+  router: RouterScore;
+  lengthOnly: RouterScore;
+  random: RouterScore;
+  /** p(120b) AUROC against the "120b needed" label. */
+  auroc: number;
+}
+
+export interface EffortReport {
+  n: number;
+  accuracy: number;
+  /** confusion[truth][predicted], in low/medium/high order. */
+  confusion: number[][];
+  majorityAccuracy: number;
+  lengthOnlyAccuracy: number;
+}
+
+export interface CostReport {
+  n: number;
+  threshold: number;
+  strongShare: number;
+  /** Routed quality over always-120b quality, on rows with weak/strong outcomes. */
+  qualityRatio: number;
+  /** 1 − cost(routed) / cost(always 120b-high), under the policy's cost model. */
+  costSaved: number;
+  arms: Record<ArmId, number>;
+}
+
+export interface EvalReport {
+  evaluated: number;
+  split: string;
+  size: SizeGroupReport[];
+  effort: EffortReport;
+  cost: CostReport;
+}
+
+function score(scores: number[], outcomes: RoutingOutcome[]): RouterScore {
+  const m = binaryRoutingMetrics(scores, outcomes);
+  return { apgr: m.apgr, cpt50: m.cpt50, cpt80: m.cpt80 };
+}
+
+function randomScore(outcomes: RoutingOutcome[], seed: number, draws = 20): RouterScore {
+  const rand = mulberry32(seed);
+  const acc = { apgr: 0, cpt50: 0, cpt80: 0 };
+  for (let d = 0; d < draws; d++) {
+    const s = score(
+      outcomes.map(() => rand()),
+      outcomes,
+    );
+    acc.apgr += s.apgr / draws;
+    acc.cpt50 += s.cpt50 / draws;
+    acc.cpt80 += s.cpt80 / draws;
+  }
+  return acc;
+}
+
+/** Length-only effort baseline: cut prompt length at the quantiles that reproduce the label mix. */
+function lengthOnlyEffort(lengths: number[], truth: number[]): number[] {
+  const counts = [0, 0, 0];
+  for (const t of truth) counts[t] = (counts[t] as number) + 1;
+  const sorted = [...lengths].sort((a, b) => a - b);
+  const cut1 = sorted[Math.min(sorted.length - 1, counts[0] as number)] ?? 0;
+  const cut2 = sorted[Math.min(sorted.length - 1, (counts[0] as number) + (counts[1] as number))] ?? 0;
+  return lengths.map((l) => (l < cut1 ? 0 : l < cut2 ? 1 : 2));
+}
+
+/** Evaluates the weights on held-out rows: APGR per source with baselines, effort accuracy, and cost saved. */
+export function evaluateRouter(datasets: readonly Dataset[], options: EvalOptions): EvalReport {
+  const holdout = options.holdoutFraction ?? options.weights.training.holdoutFraction;
+  const examples = toExamples(datasets).filter((e) => options.all || splitOf(e.key, holdout) === 'holdout');
+  if (examples.length === 0) throw new RangeError('no rows to evaluate (the held-out split is empty)');
+  const model = new RouterModel(options.weights);
+  const router = new Router({ model, policy: { ...options.policy, sticky: false } });
+  const preds = examples.map((e) => model.predict(e.prompt));
+  const seed = options.seed ?? 7;
+
+  // Size head, RouteLLM protocol, per source and over everything with weak/strong outcomes.
+  const withOutcomes = examples.map((e, i) => ({ e, i })).filter(({ e }) => e.weakCorrect !== undefined);
+  const groups = new Map<string, { e: Example; i: number }[]>([['all', withOutcomes]]);
+  for (const x of withOutcomes) groups.set(x.e.source, [...(groups.get(x.e.source) ?? []), x]);
+  const size: SizeGroupReport[] = [];
+  for (const [group, items] of groups) {
+    if (items.length < 10 || (group === 'all' && groups.size === 2)) continue;
+    const outcomes = items.map(({ e }) => ({
+      weakCorrect: !!e.weakCorrect,
+      strongCorrect: !!e.strongCorrect,
+    }));
+    const scores = items.map(({ i }) => preds[i]?.pLarge ?? 0);
+    const m = binaryRoutingMetrics(scores, outcomes);
+    size.push({
+      group,
+      n: items.length,
+      weakPerformance: m.weakPerformance,
+      strongPerformance: m.strongPerformance,
+      router: { apgr: m.apgr, cpt50: m.cpt50, cpt80: m.cpt80 },
+      lengthOnly: score(
+        items.map(({ e }) => e.prompt.length),
+        outcomes,
+      ),
+      random: randomScore(outcomes, seed),
+      auroc: aurocOf(
+        scores,
+        items.map(({ e }) => (e.size === 1 ? 1 : 0)),
+      ),
+    });
+  }
+
+  // Effort head.
+  const eff = examples.map((e, i) => ({ e, i })).filter(({ e }) => e.effort !== undefined);
+  const truth = eff.map(({ e }) => e.effort as number);
+  const predicted = eff.map(({ i }) => EFFORTS.indexOf(preds[i]?.effort ?? 'low'));
+  const confusion = confusionMatrix(truth, predicted, 3);
+  const counts = [0, 1, 2].map((c) => truth.filter((t) => t === c).length);
+  const lengthPred = lengthOnlyEffort(
+    eff.map(({ e }) => e.prompt.length),
+    truth,
+  );
+  const effort: EffortReport = {
+    n: eff.length,
+    accuracy: accuracyOf(confusion),
+    confusion,
+    majorityAccuracy: eff.length ? Math.max(...counts) / eff.length : 0,
+    lengthOnlyAccuracy: accuracyOf(confusionMatrix(truth, lengthPred, 3)),
+  };
+
+  // Cost at the policy's operating point, against always 120b-high.
+  const arms = Object.fromEntries(
+    ['20b-low', '20b-medium', '20b-high', '120b-low', '120b-medium', '120b-high'].map((a) => [a, 0]),
+  ) as Record<ArmId, number>;
+  let routedCost = 0;
+  let baseCost = 0;
+  let routedRight = 0;
+  let strongRight = 0;
+  let strongCalls = 0;
+  examples.forEach((e, i) => {
+    const r = router.classify(e.prompt, preds[i]);
+    arms[r.arm]++;
+    if (r.model === '120b') strongCalls++;
+    const tokens = estimateTokens(e.prompt);
+    routedCost += r.expectedCost;
+    baseCost += expectedCost(armId('120b', 'high'), tokens, router.costs);
+    if (e.weakCorrect !== undefined) {
+      routedRight += (r.model === '120b' ? e.strongCorrect : e.weakCorrect) ? 1 : 0;
+      strongRight += e.strongCorrect ? 1 : 0;
+    }
+  });
+  const cost: CostReport = {
+    n: examples.length,
+    threshold: router.threshold,
+    strongShare: strongCalls / examples.length,
+    qualityRatio: strongRight ? routedRight / strongRight : 1,
+    costSaved: baseCost ? 1 - routedCost / baseCost : 0,
+    arms,
+  };
+
+  return {
+    evaluated: examples.length,
+    split: options.all ? 'all rows' : `held-out ${Math.round(holdout * 100)}% (hash split)`,
+    size,
+    effort,
+    cost,
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const f3 = (x: number) => x.toFixed(3);
+
+/** The report as the CLI prints it. */
+export function formatEvalReport(r: EvalReport): string {
+  const lines: string[] = [`Evaluated ${r.evaluated} rows (${r.split}).`, ''];
+  lines.push('Size head (20b vs 120b), RouteLLM protocol: APGR / CPT(50%) / CPT(80%)');
+  lines.push(
+    `${'group'.padEnd(10)} ${'n'.padStart(6)}  ${'20b acc'.padStart(8)} ${'120b acc'.padStart(8)}  ${'router'.padEnd(22)} ${'length-only'.padEnd(22)} ${'random'.padEnd(22)} AUROC`,
+  );
+  const cell = (s: RouterScore) => `${f3(s.apgr)} / ${pct(s.cpt50)} / ${pct(s.cpt80)}`.padEnd(22);
+  for (const g of r.size)
+    lines.push(
+      `${g.group.padEnd(10)} ${String(g.n).padStart(6)}  ${pct(g.weakPerformance).padStart(8)} ${pct(g.strongPerformance).padStart(8)}  ${cell(g.router)} ${cell(g.lengthOnly)} ${cell(g.random)} ${f3(g.auroc)}`,
+    );
+  const e = r.effort;
+  lines.push(
+    '',
+    `Effort head: accuracy ${pct(e.accuracy)} on ${e.n} rows (majority class ${pct(e.majorityAccuracy)}, length-only ${pct(e.lengthOnlyAccuracy)})`,
+  );
+  lines.push(
+    'Confusion (rows = label, columns = predicted):',
+    `${''.padEnd(8)}${EFFORTS.map((x) => x.padStart(8)).join('')}`,
+  );
+  e.confusion.forEach((row, i) => {
+    lines.push(`${(EFFORTS[i] as string).padEnd(8)}${row.map((v) => String(v).padStart(8)).join('')}`);
+  });
+  const c = r.cost;
+  lines.push(
+    '',
+    `Operating point: p(120b) >= ${f3(c.threshold)} -> ${pct(c.strongShare)} of calls to 120b; quality ${pct(c.qualityRatio)} of always-120b`,
+    `Cost saved vs always 120b-high: ${pct(c.costSaved)} (cost model: placeholder prices and output lengths, see docs/router.md)`,
+    `Arms: ${Object.entries(c.arms)
+      .map(([a, n]) => `${a} ${n}`)
+      .join(', ')}`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,281 @@
+import { type Dataset, type Example, splitOf, toExamples } from './data.js';
+import { DEFAULT_FEATURE_SPEC, type FeatureSpec, type Features, featurize } from './features.js';
+import { mulberry32, shuffleInPlace } from './hash.js';
+import { binaryRoutingMetrics, type RoutingOutcome } from './metrics.js';
+import { RouterModel, sigmoid } from './model.js';
+import { type CalibrationPoint, encodeInt8, type WeightsFile } from './weights.js';
+
+export interface TrainOptions {
+  seed?: number;
+  epochs?: number;
+  /** Initial SGD step; decays as lr / (1 + epoch). */
+  learningRate?: number;
+  l2?: number;
+  /** Share of rows held out for `eval` (by a hash of the row, so `eval` with the same value sees the same split). */
+  holdoutFraction?: number;
+  /** Share of the remaining rows used to calibrate thresholds instead of training. */
+  calibrationFraction?: number;
+  /** The default operating point: routed quality ≥ this share of always-120b quality on the calibration split. */
+  qualityTarget?: number;
+  /** Sources with fewer rows than this share of all rows are up-weighted to it (at most ×8; default 0 = off). */
+  minSourceShare?: number;
+  featureSpec?: FeatureSpec;
+  /**
+   * Size labels are single noisy outcomes; rows that name a `subject` train towards
+   * `α·label + (1−α)·(that subject's 120b-needed rate on the training split)`, α = 1 − subjectSmoothing.
+   */
+  subjectSmoothing?: number;
+  /** Likewise towards the row's source rate, for size-labeled rows without an informative subject. */
+  sourceSmoothing?: number;
+  /** Step of the dense signals and cut-points relative to the hashed weights. */
+  denseLearningRate?: number;
+}
+
+export interface TrainResult {
+  weights: WeightsFile;
+  counts: { train: number; calibration: number; holdout: number; sizeLabeled: number; effortLabeled: number };
+}
+
+const DEFAULTS = {
+  seed: 1,
+  epochs: 10,
+  learningRate: 5,
+  l2: 1e-6,
+  holdoutFraction: 0.2,
+  calibrationFraction: 0.15,
+  qualityTarget: 0.95,
+  minSourceShare: 0,
+  denseLearningRate: 0.2,
+  subjectSmoothing: 1,
+  sourceSmoothing: 0.5,
+};
+
+interface Prepared {
+  ex: Example;
+  f: Features;
+  weight: number;
+  sizeTarget?: number;
+}
+
+function sourceRates(examples: readonly Example[]): Map<string, number> {
+  const acc = new Map<string, [number, number]>();
+  for (const e of examples) {
+    if (e.size === undefined || !e.sizeFromOutcome) continue;
+    const a = acc.get(e.source) ?? [0, 0];
+    a[0] += e.size;
+    a[1] += 1;
+    acc.set(e.source, a);
+  }
+  return new Map([...acc].map(([s, [k, n]]) => [s, k / n]));
+}
+
+/** Per-subject rate of the size label, for subjects with enough rows to trust it. */
+function subjectRates(examples: readonly Example[], minRows = 20): Map<string, number> {
+  const acc = new Map<string, [number, number]>();
+  for (const e of examples) {
+    if (e.subject === undefined || e.size === undefined || !e.sizeFromOutcome) continue;
+    const a = acc.get(e.subject) ?? [0, 0];
+    a[0] += e.size;
+    a[1] += 1;
+    acc.set(e.subject, a);
+  }
+  // A source with a single subject (e.g. GSM8K) gains nothing from it: keep its individual labels.
+  const subjectsPerSource = new Map<string, Set<string>>();
+  for (const e of examples)
+    if (e.subject !== undefined)
+      subjectsPerSource.set(e.source, (subjectsPerSource.get(e.source) ?? new Set()).add(e.subject));
+  const informative = new Set<string>();
+  for (const subjects of subjectsPerSource.values())
+    if (subjects.size > 1) for (const s of subjects) informative.add(s);
+  return new Map(
+    [...acc].filter(([s, [, n]]) => n >= minRows && informative.has(s)).map(([s, [k, n]]) => [s, k / n]),
+  );
+}
+
+function sourceWeights(examples: readonly Example[], minShare: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const e of examples) counts.set(e.source, (counts.get(e.source) ?? 0) + 1);
+  const floor = minShare * examples.length;
+  return new Map([...counts].map(([s, n]) => [s, n >= floor ? 1 : Math.min(8, floor / n)]));
+}
+
+/** One SGD step of a logistic loss on a sparse+dense linear model; `g` is dLoss/dScore. */
+function step(
+  w: Float64Array,
+  dense: Float64Array,
+  f: Features,
+  g: number,
+  lr: number,
+  dlr: number,
+  l2: number,
+) {
+  const { indices, values } = f;
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k] as number;
+    w[i] = (w[i] as number) - lr * (g * (values[k] as number) + l2 * (w[i] as number));
+  }
+  for (let k = 0; k < dense.length; k++)
+    dense[k] = (dense[k] as number) - dlr * (g * (f.dense[k] as number) + l2 * (dense[k] as number));
+}
+
+function dot(w: Float64Array, dense: Float64Array, f: Features): number {
+  let s = 0;
+  for (let k = 0; k < f.indices.length; k++)
+    s += (w[f.indices[k] as number] as number) * (f.values[k] as number);
+  for (let k = 0; k < dense.length; k++) s += (dense[k] as number) * (f.dense[k] as number);
+  return s;
+}
+
+const round = (x: number, digits = 6) => Number(x.toFixed(digits));
+
+/**
+ * Trains both heads by seeded SGD (same data + options → byte-identical weights), then calibrates the size
+ * threshold on the calibration split. Held-out rows are never seen.
+ */
+export function trainRouter(datasets: readonly Dataset[], options: TrainOptions = {}): TrainResult {
+  // Options left undefined keep their defaults.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const o = { ...DEFAULTS, ...given } as typeof DEFAULTS & TrainOptions;
+  const spec = o.featureSpec ?? DEFAULT_FEATURE_SPEC;
+  const all = toExamples(datasets);
+  const parts: Record<'train' | 'calibration' | 'holdout', Example[]> = {
+    train: [],
+    calibration: [],
+    holdout: [],
+  };
+  for (const e of all) parts[splitOf(e.key, o.holdoutFraction, o.calibrationFraction)].push(e);
+  if (parts.train.length === 0) throw new RangeError('no training rows left after the held-out split');
+
+  const weightOf = sourceWeights(parts.train, o.minSourceShare);
+  const rates = subjectRates(parts.train);
+  const perSource = sourceRates(parts.train);
+  const train: Prepared[] = parts.train.map((ex) => {
+    const subjectRate = ex.subject === undefined ? undefined : rates.get(ex.subject);
+    const [rate, smoothing] =
+      subjectRate !== undefined
+        ? [subjectRate, o.subjectSmoothing]
+        : [perSource.get(ex.source), o.sourceSmoothing];
+    // Only outcome-derived labels are smoothed; explicit `model` labels are taken as given.
+    const sizeTarget =
+      ex.size === undefined
+        ? undefined
+        : rate === undefined || !ex.sizeFromOutcome
+          ? ex.size
+          : (1 - smoothing) * ex.size + smoothing * rate;
+    return { ex, f: featurize(ex.prompt, spec), weight: weightOf.get(ex.source) ?? 1, sizeTarget };
+  });
+
+  const nDense = spec.dense.length;
+  const sizeW = new Float64Array(spec.buckets);
+  const sizeD = new Float64Array(nDense);
+  const effW = new Float64Array(spec.buckets);
+  const effD = new Float64Array(nDense);
+  const cuts: [number, number] = [0, 1];
+
+  const rand = mulberry32(o.seed);
+  const order = train.map((_, i) => i);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const lr = o.learningRate / (1 + epoch);
+    shuffleInPlace(order, rand);
+    for (const i of order) {
+      const { ex, f, weight, sizeTarget } = train[i] as Prepared;
+      if (sizeTarget !== undefined) {
+        const g = (sigmoid(dot(sizeW, sizeD, f)) - sizeTarget) * weight;
+        step(sizeW, sizeD, f, g, lr, lr * o.denseLearningRate, o.l2);
+      }
+      if (ex.effort !== undefined) {
+        // All-threshold ordinal logistic loss: one binary task per cut-point, sharing the score.
+        const s = dot(effW, effD, f);
+        const g0 = (sigmoid(s - cuts[0]) - (ex.effort > 0 ? 1 : 0)) * weight;
+        const g1 = (sigmoid(s - cuts[1]) - (ex.effort > 1 ? 1 : 0)) * weight;
+        step(effW, effD, f, g0 + g1, lr, lr * o.denseLearningRate, o.l2);
+        cuts[0] += lr * o.denseLearningRate * g0;
+        cuts[1] = Math.max(cuts[0] + 0.05, cuts[1] + lr * o.denseLearningRate * g1);
+      }
+    }
+  }
+
+  const size = encodeInt8(sizeW);
+  const eff = encodeInt8(effW);
+  const draft: WeightsFile = {
+    schemaVersion: 1,
+    featureSpec: { ...spec, dense: [...spec.dense] },
+    heads: {
+      size: { bias: 0, ...size, dense: [...sizeD].map((x) => round(x)) },
+      effort: {
+        bias: 0,
+        ...eff,
+        dense: [...effD].map((x) => round(x)),
+        cuts: [round(cuts[0]), round(cuts[1])],
+      },
+    },
+    calibration: { scoreQuantiles: [], curve: [], weakPerformance: 0, strongPerformance: 0 },
+    defaults: { sizeThreshold: 0.5, qualityTarget: o.qualityTarget },
+    training: {
+      seed: o.seed,
+      epochs: o.epochs,
+      l2: o.l2,
+      holdoutFraction: o.holdoutFraction,
+      data: datasets.map((d) => ({ name: d.name, sha256: d.sha256, rows: d.rows.length })),
+    },
+  };
+  const calibrated = calibrate(draft, parts.calibration.length > 0 ? parts.calibration : parts.train);
+  return {
+    weights: calibrated,
+    counts: {
+      train: parts.train.length,
+      calibration: parts.calibration.length,
+      holdout: parts.holdout.length,
+      sizeLabeled: parts.train.filter((e) => e.size !== undefined).length,
+      effortLabeled: parts.train.filter((e) => e.effort !== undefined).length,
+    },
+  };
+}
+
+/** Fills in score quantiles, the PGR curve with its thresholds, and the default threshold for the quality target. */
+function calibrate(weights: WeightsFile, calibration: readonly Example[]): WeightsFile {
+  const model = new RouterModel(weights);
+  const scored = calibration.map((ex) => ({ ex, p: model.predict(ex.prompt).pLarge }));
+  const sortedAll = scored.map((s) => s.p).sort((a, b) => a - b);
+  const scoreQuantiles = Array.from({ length: 101 }, (_, k) =>
+    round(sortedAll[Math.min(sortedAll.length - 1, Math.floor((k / 100) * sortedAll.length))] ?? 0.5),
+  );
+
+  const withOutcomes = scored.filter(
+    (s) => s.ex.weakCorrect !== undefined && s.ex.strongCorrect !== undefined,
+  );
+  const curve: CalibrationPoint[] = [];
+  let sizeThreshold = 0.5;
+  let weakPerformance = 0;
+  let strongPerformance = 0;
+  if (withOutcomes.length > 0) {
+    const scores = withOutcomes.map((s) => s.p);
+    const outcomes: RoutingOutcome[] = withOutcomes.map((s) => ({
+      weakCorrect: s.ex.weakCorrect as boolean,
+      strongCorrect: s.ex.strongCorrect as boolean,
+    }));
+    const m = binaryRoutingMetrics(scores, outcomes);
+    const desc = [...scores].sort((a, b) => b - a);
+    for (const pt of m.curve) {
+      const k = Math.round(pt.strongShare * desc.length);
+      // Threshold that sends the top k prompts to 120b: the k-th highest score (above every score for k = 0).
+      const threshold = k === 0 ? 1 : (desc[k - 1] as number);
+      curve.push({
+        threshold: round(threshold),
+        strongShare: round(pt.strongShare, 4),
+        pgr: round(pt.pgr, 4),
+      });
+    }
+    weakPerformance = round(m.weakPerformance, 4);
+    strongPerformance = round(m.strongPerformance, 4);
+    const targetPerf = weights.defaults.qualityTarget * m.strongPerformance;
+    const gap = m.strongPerformance - m.weakPerformance;
+    const targetPgr = gap > 0 ? (targetPerf - m.weakPerformance) / gap : 0;
+    sizeThreshold = (curve.find((c) => c.pgr >= targetPgr) ?? curve[curve.length - 1])?.threshold ?? 0.5;
+  }
+  return {
+    ...weights,
+    calibration: { scoreQuantiles, curve, weakPerformance, strongPerformance },
+    defaults: { ...weights.defaults, sizeThreshold },
+  };
+}

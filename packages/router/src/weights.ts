@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FeatureSpec } from './features.js';
+
+/** One linear head: hashed weights stored as int8 (× `scale`) in base64, dense weights as plain numbers. */
+export interface HeadWeights {
+  bias: number;
+  scale: number;
+  int8: string;
+  dense: number[];
+}
+
+/** A point of the size head's calibration curve, measured on the held-out calibration split. */
+export interface CalibrationPoint {
+  /** Route to 120b when p(120b) >= threshold. */
+  threshold: number;
+  /** Share of calls that go to 120b at this threshold. */
+  strongShare: number;
+  /** Performance gap recovered (0 = always-20b quality, 1 = always-120b quality). */
+  pgr: number;
+}
+
+export interface WeightsFile {
+  schemaVersion: 1;
+  featureSpec: FeatureSpec;
+  heads: {
+    /** p(120b needed): logistic. */
+    size: HeadWeights;
+    /** Ordinal effort: p(effort > low) = σ(s − cuts[0]), p(effort > medium) = σ(s − cuts[1]); `bias` is 0. */
+    effort: HeadWeights & { cuts: [number, number] };
+  };
+  calibration: {
+    /** Sorted p(120b) scores on a reference mix, for `strongShare` targets (quantiles). */
+    scoreQuantiles: number[];
+    curve: CalibrationPoint[];
+    /** Always-20b and always-120b accuracy on the calibration rows, to turn quality targets into PGR. */
+    weakPerformance: number;
+    strongPerformance: number;
+  };
+  /** The operating point used when a policy sets none. */
+  defaults: { sizeThreshold: number; qualityTarget: number };
+  training: {
+    seed: number;
+    epochs: number;
+    l2: number;
+    holdoutFraction: number;
+    data: { name: string; sha256: string; rows: number }[];
+  };
+}
+
+/** Raised for a weights file that cannot be used; says what is wrong and with which file. */
+export class RouterWeightsError extends Error {
+  override name = 'RouterWeightsError';
+}
+
+export function encodeInt8(weights: Float64Array | Float32Array): { scale: number; int8: string } {
+  let max = 0;
+  for (const w of weights) max = Math.max(max, Math.abs(w));
+  const scale = max > 0 ? max / 127 : 1;
+  const q = new Int8Array(weights.length);
+  for (let i = 0; i < weights.length; i++) q[i] = Math.round((weights[i] as number) / scale);
+  return { scale, int8: Buffer.from(q.buffer, q.byteOffset, q.byteLength).toString('base64') };
+}
+
+export function decodeInt8(head: HeadWeights, length: number): Float32Array {
+  const bytes = Buffer.from(head.int8, 'base64');
+  if (bytes.length !== length)
+    throw new RouterWeightsError(`head has ${bytes.length} hashed weights, feature spec says ${length}`);
+  const q = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(length);
+  for (let i = 0; i < length; i++) out[i] = (q[i] as number) * head.scale;
+  return out;
+}
+
+/** Checks the parts of a parsed weights file that routing relies on. */
+export function validateWeights(value: unknown, source: string): WeightsFile {
+  const w = value as Partial<WeightsFile> | null;
+  const bad = (why: string): never => {
+    throw new RouterWeightsError(`${source}: not a router weights file (${why})`);
+  };
+  if (!w || typeof w !== 'object') return bad('not a JSON object');
+  if (w.schemaVersion !== 1) return bad(`schemaVersion ${String(w.schemaVersion)}, expected 1`);
+  const spec = w.featureSpec;
+  if (
+    !spec ||
+    spec.hash !== 'fnv1a32' ||
+    !Number.isInteger(spec.buckets) ||
+    (spec.buckets & (spec.buckets - 1)) !== 0
+  )
+    return bad('featureSpec missing or buckets not a power of two');
+  for (const name of ['size', 'effort'] as const) {
+    const h = w.heads?.[name];
+    if (!h || typeof h.int8 !== 'string' || !Array.isArray(h.dense) || h.dense.length !== spec.dense.length)
+      return bad(`heads.${name} missing or its dense weights do not match featureSpec.dense`);
+  }
+  if (!Array.isArray(w.heads?.effort.cuts) || w.heads.effort.cuts.length !== 2)
+    return bad('heads.effort.cuts');
+  if (!w.calibration || !Array.isArray(w.calibration.curve)) return bad('calibration missing');
+  return w as WeightsFile;
+}
+
+export function readWeightsFile(path: string): WeightsFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new RouterWeightsError(`cannot read router weights ${path}: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new RouterWeightsError(`${path}: invalid JSON (${(err as Error).message})`);
+  }
+  return validateWeights(parsed, path);
+}
+
+/** Path of the weights shipped with the package (works from `src/` under vitest and from `dist/`). */
+export const DEFAULT_WEIGHTS_PATH = fileURLToPath(new URL('../weights/router-weights.json', import.meta.url));
+
+let shipped: WeightsFile | undefined;
+/** The shipped weights, read on first use. */
+export function defaultWeights(): WeightsFile {
+  shipped ??= readWeightsFile(DEFAULT_WEIGHTS_PATH);
+  return shipped;
+}
