@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/model.cc",
         "native/kernels_cpu.cc",
-        "native/threadpool.cc"
+        "native/threadpool.cc",
+        "native/bandwidth.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

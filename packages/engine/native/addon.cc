@@ -12,6 +12,10 @@
 
 using namespace harmonia;
 
+namespace harmonia {
+double measure_read_bandwidth(size_t bytes, int threads, int reps);
+}
+
 namespace {
 
 int get_int(const Napi::Object& o, const char* key) {
@@ -318,8 +322,16 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   std::shared_ptr<Shared> s_;
 };
 
+Napi::Value MeasureBandwidth(const Napi::CallbackInfo& info) {
+  const double bytes = info[0].As<Napi::Number>().DoubleValue();
+  const int threads = info[1].As<Napi::Number>().Int32Value();
+  const int reps = info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 7;
+  return Napi::Number::New(info.Env(), measure_read_bandwidth(static_cast<size_t>(bytes), threads, reps));
+}
+
 Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
   exports.Set("Model", ModelWrap::Init(env));
+  exports.Set("measureReadBandwidth", Napi::Function::New(env, MeasureBandwidth));
   return exports;
 }
 

@@ -18,6 +18,8 @@ export interface EngineOptions {
   /** Tokens per prefill chunk (default 64). */
   maxBatch?: number;
   layout?: CheckpointLayout;
+  /** Run only the first N layers (benchmarks use it to separate per-layer time from the unembedding). */
+  maxLayers?: number;
 }
 
 export interface GenerateOptions {
@@ -50,7 +52,20 @@ export class NativeEngine {
   ) {}
 
   static open(dir: string, opts: EngineOptions = {}): NativeEngine {
-    const checkpoint = openCheckpoint(dir, opts.layout ? { layout: opts.layout } : {});
+    let checkpoint = openCheckpoint(dir, opts.layout ? { layout: opts.layout } : {});
+    if (opts.maxLayers !== undefined && opts.maxLayers < checkpoint.config.numLayers) {
+      const n = Math.max(1, opts.maxLayers);
+      const config = {
+        ...checkpoint.config,
+        numLayers: n,
+        layerSliding: checkpoint.config.layerSliding.slice(0, n),
+      };
+      checkpoint = {
+        ...checkpoint,
+        config,
+        tensors: { ...checkpoint.tensors, layers: checkpoint.tensors.layers.slice(0, n) },
+      };
+    }
     const addon = loadAddon();
     const threads = opts.threads ?? Math.min(2, availableParallelism());
     if (!Number.isInteger(threads) || threads < 1)

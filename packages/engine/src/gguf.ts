@@ -174,21 +174,27 @@ export function writeGguf(ckpt: Checkpoint, path: string, opts: GgufOptions): vo
           const out = Buffer.alloc(rowBytes * outRows);
           for (let o = 0; o < outRows; o++) {
             const r = rowSel === 'all' ? o : rowSel === 'even' ? 2 * o : 2 * o + 1;
+            const base = r * nb * 16;
             for (let b = 0; b < nb; b++) {
               const s = sc[r * nb + b]!;
-              const codes: number[] = [];
-              for (let j = 0; j < 16; j++) {
-                const byte = blk[(r * nb + b) * 16 + j]!;
-                codes.push(byte & 15, byte >> 4);
-              }
+              const src = base + b * 16;
               if (type === 'F32') {
-                for (let j = 0; j < 32; j++)
-                  out.writeFloatLE(FP4[codes[j]!]! * 2 ** (s - 127), o * rowBytes + (b * 32 + j) * 4);
+                const scale = 2 ** (s - 127);
+                for (let j = 0; j < 16; j++) {
+                  const byte = blk[src + j]!;
+                  out.writeFloatLE(FP4[byte & 15]! * scale, o * rowBytes + (b * 32 + 2 * j) * 4);
+                  out.writeFloatLE(FP4[byte >> 4]! * scale, o * rowBytes + (b * 32 + 2 * j + 1) * 4);
+                }
               } else {
+                // HF: byte j = elements (2j, 2j+1). ggml: byte j = elements (j, j+16).
                 const at = o * rowBytes + b * 17;
                 out[at] = s;
-                for (let j = 0; j < 16; j++)
-                  out[at + 1 + j] = (codes[j]! & 15) | ((codes[j + 16]! & 15) << 4);
+                for (let j = 0; j < 16; j++) {
+                  const lo = (blk[src + (j >> 1)]! >> ((j & 1) * 4)) & 15;
+                  const k = j + 16;
+                  const hi = (blk[src + (k >> 1)]! >> ((k & 1) * 4)) & 15;
+                  out[at + 1 + j] = lo | (hi << 4);
+                }
               }
             }
           }

@@ -9,7 +9,7 @@ export type { EngineErrorCode } from './errors.js';
 export { CheckpointError, EngineError, NativeUnavailableError } from './errors.js';
 export type { GgufOptions } from './gguf.js';
 export { writeGguf } from './gguf.js';
-export { ADDON_PATH, nativeAvailable } from './native.js';
+export { ADDON_PATH, measureReadBandwidth, nativeAvailable } from './native.js';
 export { dequantMxfp4, FP4_VALUES, referenceLogits, yarnTable } from './reference.js';
 export type { DType, SafetensorsEntry, SafetensorsFile } from './safetensors.js';
 export { buildSafetensorsHeader, readSafetensorsHeader } from './safetensors.js';

@@ -33,6 +33,7 @@ export interface NativeSpec {
 
 interface Addon {
   Model: new (spec: NativeSpec) => NativeModel;
+  measureReadBandwidth(bytes: number, threads: number, reps?: number): number;
 }
 
 /** Where `pnpm --filter @harmonia/engine run build:native` puts the addon (same path from src/ and dist/). */
@@ -63,4 +64,9 @@ export function nativeAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Median DRAM read bandwidth in GB/s (AVX2 streaming sum over `bytes`, pinned threads). For benchmarks. */
+export function measureReadBandwidth(bytes: number, threads: number, reps = 7): number {
+  return loadAddon().measureReadBandwidth(bytes, threads, reps);
 }
