@@ -1,6 +1,7 @@
 import type { Backend, BackendChooser } from '../backend/types.js';
 import { defineNamespace, type FunctionTool, isFunctionTool } from '../functions/define.js';
-import type { ReasoningEffort } from '../harmony/types.js';
+import { type AnyZodSchema, toJsonSchema } from '../functions/schema.js';
+import type { JsonSchema, ReasoningEffort } from '../harmony/types.js';
 import { endConversationFunction } from '../safety/end-conversation.js';
 import type { InputGuardrail, OutputGuardrail } from '../safety/guardrails.js';
 import type { ReasoningMonitor } from '../safety/monitor.js';
@@ -49,6 +50,19 @@ export interface AgentOptions {
   store?: ConversationStore;
   /** Shown when the monitor stops a turn. Default: a short refusal. */
   stoppedReply?: string;
+  /**
+   * Structured output: the final answer must be JSON matching this schema. It is described under
+   * `# Response Formats` in the developer message (tools keep working), validated with the same schema, and
+   * re-asked (within `maxRetries`) with the problems when it does not match; servers never enforce it for gpt-oss.
+   */
+  output?: OutputFormat;
+}
+
+export interface OutputFormat {
+  /** Format name shown to the model (letters, digits, `_`). Default `answer`. */
+  name?: string;
+  description?: string;
+  schema: AnyZodSchema;
 }
 
 export const isChooser = (b: Backend | BackendChooser): b is BackendChooser =>
@@ -68,6 +82,8 @@ export class Agent {
   readonly maxTurns: number;
   readonly maxIdenticalCalls: number;
   readonly maxRetries: number;
+  /** The output schema as JSON Schema, when `output` is set. */
+  readonly outputJsonSchema: JsonSchema | undefined;
 
   constructor(options: AgentOptions) {
     if (!options.backend) throw new AgentConfigError('Agent needs a backend (or a BackendChooser)');
@@ -80,6 +96,7 @@ export class Agent {
     this.maxTurns = options.maxTurns ?? 10;
     this.maxIdenticalCalls = options.maxIdenticalCalls ?? 2;
     this.maxRetries = options.maxRetries ?? 2;
+    this.outputJsonSchema = options.output ? toJsonSchema(options.output.schema) : undefined;
 
     const fns: FunctionTool[] = [];
     const namespaces = new Map<string, ToolNamespace>();
@@ -101,6 +118,21 @@ export class Agent {
       namespaces.set('functions', defineNamespace({ name: 'functions', functions: fns }));
     }
     this.namespaces = namespaces;
+  }
+
+  /** Developer instructions as rendered: the agent's, then `# Response Formats` when `output` is set. */
+  renderedInstructions(): string | undefined {
+    const o = this.options.output;
+    if (!o || !this.outputJsonSchema) return this.instructions;
+    const fmt = [
+      '# Response Formats',
+      '',
+      `## ${o.name ?? 'answer'}`,
+      '',
+      ...(o.description ? [`// ${o.description}`] : []),
+      JSON.stringify(this.outputJsonSchema),
+    ].join('\n');
+    return this.instructions ? `${this.instructions}\n\n${fmt}` : fmt;
   }
 
   /** The date for the system message of a call made now. */

@@ -53,3 +53,15 @@ export class ToolLoopError extends AgentRunError {
 export class AgentConfigError extends AgentRunError {
   override name = 'AgentConfigError';
 }
+
+/** The final answer never matched the agent's output schema, even after re-asking. */
+export class OutputValidationError extends AgentRunError {
+  override name = 'OutputValidationError';
+  constructor(
+    readonly problems: string,
+    readonly lastAnswer: string,
+    attempts: number,
+  ) {
+    super(`The final answer did not match the output schema after ${attempts} attempts: ${problems}`);
+  }
+}

@@ -3,7 +3,7 @@ import type { TurnOutcome } from './classify.js';
 import type { RunResult } from './result.js';
 
 /** What the runtime does after classifying a turn. */
-export type TurnAction = 'done' | 'run_tools' | 'nudge' | 'retry' | 'fail' | 'stop';
+export type TurnAction = 'done' | 'run_tools' | 'nudge' | 'retry' | 'reask' | 'fail' | 'stop';
 
 /**
  * Events of `runStream`. User-facing text is `final_delta` and `preamble_delta`; `reasoning_delta` is only

@@ -33,6 +33,8 @@ export interface TurnRecord {
 
 export interface RunResult {
   status: RunStatus;
+  /** With `output` set: the final answer parsed and validated by the output schema. */
+  output?: unknown;
   /** The answer to show the user (a guardrail's reply when blocked; empty when stopped without one). */
   finalText: string;
   conversationId: string;

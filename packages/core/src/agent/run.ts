@@ -9,6 +9,7 @@ import type {
   TokenUsage,
   TurnTrouble,
 } from '../backend/types.js';
+import { describeIssues } from '../functions/schema.js';
 import {
   encodeText,
   renderConversationForCompletion,
@@ -23,6 +24,7 @@ import { executeCall, RepeatGuard } from './dispatch.js';
 import {
   EmptyTurnError,
   MaxTurnsExceededError,
+  OutputValidationError,
   ReasoningOnlyError,
   TruncatedTurnError,
   type TurnError,
@@ -252,8 +254,25 @@ class RunState {
 
       if (outcome === 'final') {
         this.add(...data.messages);
+        const structured = this.parseOutput(data.messages);
+        if (structured && !structured.ok) {
+          if (retries >= agent.maxRetries) {
+            yield outcomeEvent('fail');
+            throw new OutputValidationError(structured.problems, structured.text, retries + 1);
+          }
+          retries++;
+          attempt++;
+          this.add(
+            textMessage(
+              'user',
+              `Your answer does not match the response format (${structured.problems}). Reply again with only the JSON object.`,
+            ),
+          );
+          yield outcomeEvent('reask');
+          continue;
+        }
         yield outcomeEvent('done');
-        return yield* this.finish(data.messages);
+        return yield* this.finish(data.messages, structured?.value);
       }
 
       if (outcome === 'tool_call') {
@@ -289,7 +308,28 @@ class RunState {
     }
   }
 
-  private async *finish(messages: Message[]): AsyncGenerator<RunEvent, RunResult> {
+  /** Validates a structured final answer (fenced or bare JSON) with the agent's output schema. */
+  private parseOutput(
+    messages: Message[],
+  ): { ok: true; value: unknown } | { ok: false; problems: string; text: string } | undefined {
+    const schema = this.agent.options.output?.schema;
+    if (!schema) return undefined;
+    const finalMsg = messages.findLast((m) => m.channel === 'final' && m.role === 'assistant');
+    const text = finalMsg ? messageText(finalMsg).trim() : '';
+    const body = /^```(?:json)?\s*([\s\S]*?)\s*```$/.exec(text)?.[1] ?? text;
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch (err) {
+      return { ok: false, problems: `not JSON: ${(err as Error).message}`, text };
+    }
+    const parsed = schema.safeParse(json);
+    return parsed.success
+      ? { ok: true, value: parsed.data }
+      : { ok: false, problems: describeIssues(parsed.error), text };
+  }
+
+  private async *finish(messages: Message[], output?: unknown): AsyncGenerator<RunEvent, RunResult> {
     const finalMsg = messages.findLast((m) => m.channel === 'final' && m.role === 'assistant');
     const finalText = finalMsg ? messageText(finalMsg) : '';
     for (const g of this.agent.options.guardrails?.output ?? []) {
@@ -306,7 +346,7 @@ class RunState {
         return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason: v.reason } });
       }
     }
-    return this.result('completed', finalText);
+    return this.result('completed', finalText, output !== undefined ? { output } : {});
   }
 
   private async *runTools(
@@ -483,12 +523,27 @@ class RunState {
     });
     for await (const chunk of stream) {
       if (chunk.type === 'done') {
+        const r = chunk.result;
+        // Reasoning that was not streamed (re-split from leaked markup, or a non-streaming server).
+        if (!reasoning) {
+          reasoning = r.messages
+            .filter((m) => m.channel === 'analysis' && !m.recipient)
+            .map(messageText)
+            .join('\n');
+        }
         const flag = await gate.verdict(reasoning);
         if (flag !== undefined) {
           yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
           return stopped(flag);
         }
-        const r = chunk.result;
+        if (!gateOpen) {
+          // Nothing was streamed as answer text: emit the final answer once, after the gate.
+          const text = r.messages
+            .filter((m) => m.channel === 'final' && !m.recipient)
+            .map(messageText)
+            .join('');
+          if (text) yield { type: 'final_delta', turn, delta: text };
+        }
         return {
           messages: r.messages,
           finishReason: this.signal.aborted ? 'abort' : r.finishReason,

@@ -36,13 +36,14 @@ export function preamble(agent: Agent, effort: ReasoningEffort): Message[] {
     },
   });
   const out: Message[] = [{ role: 'system', content: [sys] }];
-  if (agent.instructions || Object.keys(devTools).length) {
+  const instructions = agent.renderedInstructions();
+  if (instructions || Object.keys(devTools).length) {
     out.push({
       role: 'developer',
       content: [
         {
           type: 'developer_content',
-          instructions: agent.instructions ?? null,
+          instructions: instructions ?? null,
           tools: Object.keys(devTools).length ? devTools : null,
         },
       ],
