@@ -242,6 +242,12 @@ export class ChromiumFetcher {
   /** Fetches and renders `url` in the conversation's context. */
   fetch(conversationId: string, url: string, signal: AbortSignal): Promise<PageContents> {
     const run = async () => {
+      // Refuse before a browser or context is even started.
+      try {
+        await this.guard.check(new URL(url));
+      } catch (e) {
+        throw new FetchError(e instanceof TypeError ? 'not a valid URL' : (e as Error).message);
+      }
       const conv = await this.conversation(conversationId);
       const result = conv.queue.then(() => this.load(conv, url, signal));
       conv.queue = result.catch(() => {});
@@ -265,10 +271,12 @@ export class ChromiumFetcher {
     try {
       // Each redirect hop of the page is a navigation of its own, so each is checked before any connection.
       for (let hop = 0; ; hop++) {
-        try {
-          await this.guard.check(target);
-        } catch (e) {
-          throw new FetchError((e as Error).message);
+        if (hop > 0) {
+          try {
+            await this.guard.check(target);
+          } catch (e) {
+            throw new FetchError((e as Error).message);
+          }
         }
         state.redirect = undefined;
         state.error = undefined;

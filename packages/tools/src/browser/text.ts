@@ -72,7 +72,6 @@ export function htmlToPage(html: string, opts: HtmlPageOptions): PageContents {
   const pageHost = hostOf(opts.url);
   const base = opts.baseUrl || opts.url;
   let images = 0;
-  let docTitle = '';
 
   const link: FormatCallback = (elem, walk, builder) => {
     const href: string = (elem.attribs?.href ?? '').trim();
@@ -132,24 +131,20 @@ export function htmlToPage(html: string, opts: HtmlPageOptions): PageContents {
     builder.addInline(' ');
   };
 
-  const titleGrab: FormatCallback = (elem) => {
-    if (!docTitle) docTitle = nodeText(elem).replace(/\s+/g, ' ').trim();
-  };
-
   const options: HtmlToTextOptions = {
     wordwrap: false,
-    baseElements: { selectors: ['title', 'body'], returnDomByDefault: true },
+    baseElements: { selectors: ['body'], returnDomByDefault: true },
     formatters: {
       link,
       image,
       heading,
       sup: wrapInline('^{', '}'),
       sub: wrapInline('_{', '}'),
-      titleGrab,
       cell,
     },
     selectors: [
-      { selector: 'title', format: 'titleGrab' },
+      { selector: 'head', format: 'skip' },
+      { selector: 'title', format: 'skip' },
       { selector: 'a', format: 'link' },
       { selector: 'img', format: 'image' },
       { selector: 'sup', format: 'sup' },
@@ -168,7 +163,10 @@ export function htmlToPage(html: string, opts: HtmlPageOptions): PageContents {
     ],
   };
 
-  const body = convert(sanitizeText(html), options);
+  const clean = sanitizeText(html);
+  const rawTitle = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(clean)?.[1] ?? '';
+  const docTitle = rawTitle ? convert(rawTitle, { wordwrap: false }).replace(/\s+/g, ' ').trim() : '';
+  const body = convert(clean, options);
   const title = sanitizeText(opts.title?.trim() || docTitle || pageHost);
   return { url: opts.url, title, text: finishText(body, opts.url), urls, kind: 'web' };
 }

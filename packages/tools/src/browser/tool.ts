@@ -89,7 +89,8 @@ export interface BrowserTool extends ToolNamespace {
 }
 
 function jsonError(message: string): ToolOutput {
-  return { text: JSON.stringify({ error: message }), meta: { error: true } };
+  // Spaced like Python's json.dumps, as the reference returns it.
+  return { text: `{"error": ${JSON.stringify(message)}}`, meta: { error: true } };
 }
 
 type Args = Record<string, unknown>;
