@@ -8,16 +8,18 @@
  * The first line on stdout is {"ready": true, "python": "3.x.y"}.
  *
  * The kernel keeps the protocol channels on private duplicates of fds 0 and 1, points fd 0 at /dev/null (so `input()`
- * cannot eat requests) and, during a cell, points fds 1 and 2 at one scratch file: print(), tracebacks, warnings and
- * subprocess output all land there in the order they were written. Cells run in one persistent globals dict; a
+ * cannot eat requests) and points fds 1 and 2 at one pipe: print(), tracebacks, warnings and subprocess output all
+ * land there in the order they were written. Cells run in one persistent globals dict; a
  * trailing expression is evaluated and its repr printed, like a notebook cell. SIGINT raises KeyboardInterrupt in the
  * cell (the host sends it on timeout) and the state survives. Forked children that fall out of a cell exit at once so
  * they never read requests. With HARMONIA_IDLE_EXIT set, the kernel exits after that many idle seconds.
  */
 export const KERNEL_SOURCE = String.raw`
-import ast, builtins, json, linecache, os, select, sys, time, traceback, warnings
+import ast, builtins, json, linecache, os, select, signal, sys, threading, time, traceback, warnings
 
 MAIN_PID = os.getpid()
+with open('/proc/self/cmdline', 'rb') as _f:
+    MY_CMDLINE = _f.read()
 DATA_DIR = '/mnt/data'
 IDLE_EXIT = float(os.environ.get('HARMONIA_IDLE_EXIT') or 0)
 MAX_LISTED_FILES = 200
@@ -27,10 +29,59 @@ reply_fd = os.dup(1)
 null_fd = os.open(os.devnull, os.O_RDONLY)
 os.dup2(null_fd, 0)
 os.close(null_fd)
-scratch_path = '/tmp/.harmonia-cell-output'
-scratch_fd = os.open(scratch_path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-os.dup2(scratch_fd, 1)
-os.dup2(scratch_fd, 2)
+# Cell output goes through a pipe that a pump thread drains into a bounded head + tail buffer: no disk is used, a
+# full /tmp cannot swallow output, and endless printing costs memory only up to the limit.
+out_r, out_w = os.pipe()
+os.dup2(out_w, 1)
+os.dup2(out_w, 2)
+os.close(out_w)
+os.set_blocking(out_r, False)
+out_lock = threading.Lock()
+
+
+class Capture:
+    def __init__(self):
+        self.reset(20000)
+
+    def reset(self, limit):
+        self.head_limit = limit * 2 // 3
+        self.tail_limit = limit - self.head_limit
+        self.head = bytearray()
+        self.tail = b''
+        self.total = 0
+
+    def feed(self, data):
+        self.total += len(data)
+        room = self.head_limit - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if data:
+            self.tail = (self.tail + data)[-self.tail_limit:] if self.tail_limit else b''
+
+    def drain(self):
+        # Caller holds out_lock: take whatever is still in the pipe.
+        while True:
+            try:
+                data = os.read(out_r, 1 << 16)
+            except BlockingIOError:
+                return
+            if not data:
+                return
+            self.feed(data)
+
+
+capture = Capture()
+
+
+def pump():
+    while True:
+        select.select([out_r], [], [])
+        with out_lock:
+            capture.drain()
+
+
+threading.Thread(target=pump, name='harmonia-output-pump', daemon=True).start()
 sys.stdout = open(1, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
 sys.stderr = open(2, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
 sys.__stdout__ = sys.stdout
@@ -106,6 +157,61 @@ def run_cell(code):
             print(repr(value))
 
 
+def pids_near_limit():
+    for base in ('/sys/fs/cgroup/pids/', '/sys/fs/cgroup/'):
+        try:
+            with open(base + 'pids.current') as f:
+                current = int(f.read())
+            with open(base + 'pids.max') as f:
+                limit = f.read().strip()
+        except (OSError, ValueError):
+            continue
+        return limit != 'max' and current >= int(limit) - 8
+    return False
+
+
+def kernel_copies():
+    found = []
+    for name in os.listdir('/proc'):
+        if not name.isdigit() or int(name) in (1, MAIN_PID):
+            continue
+        try:
+            with open('/proc/%s/cmdline' % name, 'rb') as f:
+                if f.read() == MY_CMDLINE:
+                    found.append(int(name))
+        except OSError:
+            pass
+    return found
+
+
+def stop_fork_bomb():
+    # A cell left the process table (nearly) full of forked copies of this kernel, a fork bomb: freeze every forked copy of this kernel so none can fork
+    # again, then kill them all. Processes that exec'd something else are left alone.
+    stopped = set()
+    for _ in range(50):
+        fresh = [pid for pid in kernel_copies() if pid not in stopped]
+        if not fresh:
+            break
+        for pid in fresh:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+            stopped.add(pid)
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                break
+        except ChildProcessError:
+            break
+    return len(stopped)
+
+
 def format_exception(exc):
     tb = exc.__traceback__
     # Drop the kernel's own frames: the model should see only its cell and the libraries it called.
@@ -114,28 +220,29 @@ def format_exception(exc):
     return ''.join(traceback.format_exception(type(exc), exc, tb))
 
 
-def read_output(limit):
+def read_output():
     sys.stdout.flush()
     sys.stderr.flush()
-    size = os.lseek(scratch_fd, 0, os.SEEK_END)
-    os.lseek(scratch_fd, 0, os.SEEK_SET)
-    if size <= limit:
-        text = os.read(scratch_fd, size).decode('utf-8', 'replace') if size else ''
-        return text, False, size
-    head = limit * 2 // 3
-    tail = limit - head
-    first = os.pread(scratch_fd, head, 0).decode('utf-8', 'replace')
-    last = os.pread(scratch_fd, tail, size - tail).decode('utf-8', 'replace')
-    marker = '\n[... %d bytes of output truncated ...]\n' % (size - head - tail)
-    return first + marker + last, True, size
+    with out_lock:
+        capture.drain()
+        head, tail, total = bytes(capture.head), capture.tail, capture.total
+    kept = len(head) + len(tail)
+    if total <= kept:
+        return (head + tail).decode('utf-8', 'replace'), False, total
+    marker = '\n[... %d bytes of output truncated ...]\n' % (total - kept)
+    return head.decode('utf-8', 'replace') + marker + tail.decode('utf-8', 'replace'), True, total
 
 
 def handle(request):
     started = time.monotonic()
-    os.ftruncate(scratch_fd, 0)
-    os.lseek(scratch_fd, 0, os.SEEK_SET)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with out_lock:
+        capture.drain()
+        capture.reset(int(request.get('max_output') or 20000))
     before = snapshot()
     error = None
+    failure = None
     interrupted = False
     try:
         try:
@@ -148,13 +255,18 @@ def handle(request):
         error = 'KeyboardInterrupt'
         sys.stderr.write(format_exception(exc))
     except BaseException as exc:
+        failure = exc
         error = type(exc).__name__
         sys.stderr.write(format_exception(exc))
+    fork_failed = isinstance(failure, BlockingIOError)
+    if fork_failed or pids_near_limit() or len(kernel_copies()) >= 16:
+        killed = stop_fork_bomb()
+        if killed:
+            sys.stderr.write('[sandbox: the process limit was reached; %d forked copies of the kernel were killed]\n' % killed)
     figures = save_figures()
     after = snapshot()
     changed = [p for p, st in after.items() if before.get(p) != st]
-    output, truncated, size = read_output(int(request.get('max_output') or 20000))
-    os.ftruncate(scratch_fd, 0)
+    output, truncated, size = read_output()
     return {
         'id': request.get('id'),
         'output': output,

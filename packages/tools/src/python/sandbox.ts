@@ -165,15 +165,17 @@ export class PythonSandbox {
   }
 
   /**
-   * Removes orphans: any stopped sandbox container on this host, and running ones whose owning process is gone.
+   * Removes orphans on this host: containers whose owning process is gone, and stopped detached ones.
    * Runs once before the first session starts; safe to call again.
    */
   async sweep(): Promise<number> {
     let removed = 0;
     for (const info of await this.list({})) {
       const owner = info.Labels?.[LABEL_OWNER] ?? '';
-      const running = info.State === 'running';
-      const orphan = !running || (owner !== DETACHED_OWNER && !processAlive(Number(owner)));
+      // A live owner handles its own containers (one may be 'created' right now, between create and start).
+      // Detached ones have no owner: remove them once their kernel has stopped (idle exit, crash).
+      const orphan =
+        owner === DETACHED_OWNER ? info.State === 'exited' || info.State === 'dead' : !processAlive(Number(owner));
       if (orphan && (await this.remove(this.docker.getContainer(info.Id)))) removed++;
     }
     return removed;

@@ -67,10 +67,11 @@ export class KernelConnection {
     const ok = await ready;
     clearTimeout(timer);
     if (!ok) {
+      const why = conn.alive
+        ? `did not start within ${readyTimeoutMs} ms`
+        : 'stopped before it was ready (is python3 on the PATH of the image?)';
       conn.close();
-      throw new PythonSandboxError(
-        `the python kernel did not start within ${readyTimeoutMs} ms${conn.stderrTail ? `:\n${conn.stderrTail}` : ''}`,
-      );
+      throw new PythonSandboxError(`the python kernel ${why}${conn.stderrTail ? `:\n${conn.stderrTail}` : ''}`);
     }
     return conn;
   }
