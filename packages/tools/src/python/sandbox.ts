@@ -175,7 +175,9 @@ export class PythonSandbox {
       // A live owner handles its own containers (one may be 'created' right now, between create and start).
       // Detached ones have no owner: remove them once their kernel has stopped (idle exit, crash).
       const orphan =
-        owner === DETACHED_OWNER ? info.State === 'exited' || info.State === 'dead' : !processAlive(Number(owner));
+        owner === DETACHED_OWNER
+          ? info.State === 'exited' || info.State === 'dead'
+          : !processAlive(Number(owner));
       if (orphan && (await this.remove(this.docker.getContainer(info.Id)))) removed++;
     }
     return removed;

@@ -71,7 +71,9 @@ export class KernelConnection {
         ? `did not start within ${readyTimeoutMs} ms`
         : 'stopped before it was ready (is python3 on the PATH of the image?)';
       conn.close();
-      throw new PythonSandboxError(`the python kernel ${why}${conn.stderrTail ? `:\n${conn.stderrTail}` : ''}`);
+      throw new PythonSandboxError(
+        `the python kernel ${why}${conn.stderrTail ? `:\n${conn.stderrTail}` : ''}`,
+      );
     }
     return conn;
   }
