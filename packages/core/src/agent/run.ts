@@ -118,6 +118,8 @@ class RunState {
   private decision: RoutingDecision | undefined;
   private closeReason: string | undefined;
   private persisted = 0;
+  /** System and developer messages of the last model call (the result's transcript starts with them). */
+  private lastPreamble: Message[] | undefined;
   private loaded = false;
 
   constructor(
@@ -135,7 +137,7 @@ class RunState {
       status,
       finalText,
       conversationId: this.conversationId,
-      transcript: [...preamble(this.agent, this.effort), ...this.history],
+      transcript: [...(this.lastPreamble ?? preamble(this.agent, this.effort)), ...this.history],
       newMessages: [...this.newMessages],
       reasoning: this.reasoning,
       usage: { ...this.usage },
@@ -395,6 +397,11 @@ class RunState {
     }
   }
 
+  /** The run's signal, joined with the turn's own abort only when a monitor may need it. */
+  private turnSignal(abort: AbortController): AbortSignal {
+    return this.agent.options.monitor ? AbortSignal.any([this.signal, abort.signal]) : this.signal;
+  }
+
   private monitorGate(abort: AbortController): MonitorGate {
     return new MonitorGate(
       this.agent.options.monitor,
@@ -409,7 +416,8 @@ class RunState {
     attempt: number,
     nudge: boolean,
   ): AsyncGenerator<RunEvent, TurnData> {
-    const messages = [...preamble(this.agent, this.effort), ...promptView(this.history)];
+    this.lastPreamble = preamble(this.agent, this.effort);
+    const messages = [...this.lastPreamble, ...promptView(this.history)];
     let prompt = renderConversationForCompletion({ messages }, 'assistant', { autoDropAnalysis: false });
     const parser = new StreamParser({ role: 'assistant' });
     if (nudge) {
@@ -420,7 +428,7 @@ class RunState {
     this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, prompt });
     const abort = new AbortController();
     const gate = this.monitorGate(abort);
-    const signal = AbortSignal.any([this.signal, abort.signal]);
+    const signal = this.turnSignal(abort);
     const s = this.agent.options.sampling ?? {};
     let channel: string | null = nudge ? 'final' : null;
     let recipient: string | null = null;
@@ -497,7 +505,8 @@ class RunState {
     turn: number,
     attempt: number,
   ): AsyncGenerator<RunEvent, TurnData> {
-    const messages = [...preamble(this.agent, this.effort), ...promptView(this.history)];
+    this.lastPreamble = preamble(this.agent, this.effort);
+    const messages = [...this.lastPreamble, ...promptView(this.history)];
     this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, messages });
     const abort = new AbortController();
     const gate = this.monitorGate(abort);
@@ -512,7 +521,7 @@ class RunState {
       ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
       ...(s.topP !== undefined ? { topP: s.topP } : {}),
       ...(s.seed !== undefined ? { seed: s.seed } : {}),
-      signal: AbortSignal.any([this.signal, abort.signal]),
+      signal: this.turnSignal(abort),
     });
     const stopped = (reason: string): TurnData => ({
       messages: [],
