@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { ModelSize, ReasoningEffort } from '@harmonia/core';
-import { fnv1a } from './hash.js';
+import { fnv1a, mix32 } from './hash.js';
 
 /**
  * One training/eval row, as users log it. `prompt` is required; labels are any of: `weak_correct` +
@@ -155,7 +155,7 @@ export type Split = 'train' | 'calibration' | 'holdout';
  * `train` and `eval`. `holdout` of the rows are held out; `calibration` of the rest tune the thresholds.
  */
 export function splitOf(key: string, holdout: number, calibration = 0.15): Split {
-  const u = fnv1a(key, fnv1a('split:')) / 4294967296;
+  const u = mix32(fnv1a(key, fnv1a('split:'))) / 4294967296;
   if (u < holdout) return 'holdout';
   return (u - holdout) / (1 - holdout) < calibration ? 'calibration' : 'train';
 }

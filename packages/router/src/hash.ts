@@ -30,3 +30,13 @@ export function shuffleInPlace<T>(items: T[], rand: () => number): T[] {
   }
   return items;
 }
+
+/** MurmurHash3's finaliser: spreads every input bit over the output (FNV alone leaves the top bits correlated). */
+export function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}

@@ -12,8 +12,10 @@ export interface Prediction {
   effortProbs: Record<ReasoningEffort, number>;
   /** The most likely effort. */
   effort: ReasoningEffort;
-  /** Raw effort score (higher = more reasoning); compare with the head's cut-points. */
+  /** Raw effort score (higher = more reasoning). */
   effortScore: number;
+  /** How chat/support-like the prompt looks (0 when the weights have no chat expert). */
+  chatGate: number;
 }
 
 export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
@@ -54,29 +56,59 @@ const decode = (h: HeadWeights, n: number): DecodedHead => ({
   bias: h.bias,
 });
 
-/** The two-headed classifier. Decodes its weights once, on construction. */
+interface Expert {
+  size: DecodedHead;
+  effort: DecodedHead;
+  cuts: [number, number];
+}
+
+/** The two-headed classifier (optionally two experts mixed by a gate). Decodes its weights once. */
 export class RouterModel {
   readonly spec: FeatureSpec;
-  private readonly size: DecodedHead;
-  private readonly effort: DecodedHead;
-  private readonly cuts: [number, number];
+  private readonly main: Expert;
+  private readonly chat: (Expert & { gate: DecodedHead }) | undefined;
 
   constructor(readonly weights: WeightsFile) {
     this.spec = weights.featureSpec;
-    this.size = decode(weights.heads.size, this.spec.buckets);
-    this.effort = decode(weights.heads.effort, this.spec.buckets);
-    this.cuts = weights.heads.effort.cuts;
+    const n = this.spec.buckets;
+    const { size, effort, chat } = weights.heads;
+    this.main = { size: decode(size, n), effort: decode(effort, n), cuts: effort.cuts };
+    this.chat = chat && {
+      gate: decode(chat.gate, n),
+      size: decode(chat.size, n),
+      effort: decode(chat.effort, n),
+      cuts: chat.effort.cuts,
+    };
   }
 
   predict(text: string): Prediction {
     return this.predictFeatures(featurize(text, this.spec));
   }
 
+  private expert(e: Expert, f: Features) {
+    const pLarge = sigmoid(linearScore(f, e.size.hashed, e.size.dense, e.size.bias));
+    const effortScore = linearScore(f, e.effort.hashed, e.effort.dense, 0);
+    return { pLarge, effortScore, probs: effortFromScore(effortScore, e.cuts).probs };
+  }
+
   predictFeatures(f: Features): Prediction {
-    const pLarge = sigmoid(linearScore(f, this.size.hashed, this.size.dense, this.size.bias));
-    const effortScore = linearScore(f, this.effort.hashed, this.effort.dense, 0);
-    const { probs, effort } = effortFromScore(effortScore, this.cuts);
-    return { pLarge, effortProbs: probs, effort, effortScore };
+    const a = this.expert(this.main, f);
+    let { pLarge, effortScore, probs } = a;
+    let gate = 0;
+    if (this.chat) {
+      gate = sigmoid(linearScore(f, this.chat.gate.hashed, this.chat.gate.dense, this.chat.gate.bias));
+      const b = this.expert(this.chat, f);
+      pLarge = (1 - gate) * a.pLarge + gate * b.pLarge;
+      effortScore = (1 - gate) * a.effortScore + gate * b.effortScore;
+      probs = {
+        low: (1 - gate) * a.probs.low + gate * b.probs.low,
+        medium: (1 - gate) * a.probs.medium + gate * b.probs.medium,
+        high: (1 - gate) * a.probs.high + gate * b.probs.high,
+      };
+    }
+    let effort: ReasoningEffort = 'low';
+    for (const e of EFFORTS) if (probs[e] > probs[effort]) effort = e;
+    return { pLarge, effortProbs: probs, effort, effortScore, chatGate: gate };
   }
 }
 

@@ -3,7 +3,7 @@ import { DEFAULT_FEATURE_SPEC, type FeatureSpec, type Features, featurize } from
 import { mulberry32, shuffleInPlace } from './hash.js';
 import { binaryRoutingMetrics, type RoutingOutcome } from './metrics.js';
 import { RouterModel, sigmoid } from './model.js';
-import { type CalibrationPoint, encodeInt8, type WeightsFile } from './weights.js';
+import { type CalibrationPoint, encodeInt8, type HeadWeights, type WeightsFile } from './weights.js';
 
 export interface TrainOptions {
   seed?: number;
@@ -27,6 +27,8 @@ export interface TrainOptions {
   subjectSmoothing?: number;
   /** Likewise towards the row's source rate, for size-labeled rows without an informative subject. */
   sourceSmoothing?: number;
+  /** Initial SGD step for the chat expert and the gate (hard labels: a smaller step than the soft-label heads). */
+  chatLearningRate?: number;
   /** Step of the dense signals and cut-points relative to the hashed weights. */
   denseLearningRate?: number;
 }
@@ -46,6 +48,7 @@ const DEFAULTS = {
   qualityTarget: 0.95,
   minSourceShare: 0,
   denseLearningRate: 0.2,
+  chatLearningRate: 1,
   subjectSmoothing: 1,
   sourceSmoothing: 0.5,
 };
@@ -55,6 +58,8 @@ interface Prepared {
   f: Features;
   weight: number;
   sizeTarget?: number;
+  /** The row carries an explicit `model` label (chat/support traffic). */
+  explicitSize: boolean;
 }
 
 function sourceRates(examples: readonly Example[]): Map<string, number> {
@@ -128,6 +133,68 @@ function dot(w: Float64Array, dense: Float64Array, f: Features): number {
 
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
 
+type Options = typeof DEFAULTS & TrainOptions;
+
+/** Fits the size head (logistic) and the effort head (all-threshold ordinal logistic) by seeded SGD. */
+function fitHeads(rows: readonly Prepared[], spec: FeatureSpec, o: Options, rand: () => number) {
+  const nDense = spec.dense.length;
+  const sizeW = new Float64Array(spec.buckets);
+  const sizeD = new Float64Array(nDense);
+  const effW = new Float64Array(spec.buckets);
+  const effD = new Float64Array(nDense);
+  const cuts: [number, number] = [0, 1];
+  const order = rows.map((_, i) => i);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const lr = o.learningRate / (1 + epoch);
+    const dlr = lr * o.denseLearningRate;
+    shuffleInPlace(order, rand);
+    for (const i of order) {
+      const { ex, f, weight, sizeTarget } = rows[i] as Prepared;
+      if (sizeTarget !== undefined) {
+        const g = (sigmoid(dot(sizeW, sizeD, f)) - sizeTarget) * weight;
+        step(sizeW, sizeD, f, g, lr, dlr, o.l2);
+      }
+      if (ex.effort !== undefined) {
+        // One binary task per cut-point, sharing the score.
+        const s = dot(effW, effD, f);
+        const g0 = (sigmoid(s - cuts[0]) - (ex.effort > 0 ? 1 : 0)) * weight;
+        const g1 = (sigmoid(s - cuts[1]) - (ex.effort > 1 ? 1 : 0)) * weight;
+        step(effW, effD, f, g0 + g1, lr, dlr, o.l2);
+        cuts[0] += dlr * g0;
+        cuts[1] = Math.max(cuts[0] + 0.05, cuts[1] + dlr * g1);
+      }
+    }
+  }
+  return {
+    size: head(sizeW, sizeD),
+    effort: { ...head(effW, effD), cuts: [round(cuts[0]), round(cuts[1])] as [number, number] },
+  };
+}
+
+/** Fits the gate p(chat-like prompt), with the two kinds weighted to balance. */
+function fitGate(rows: readonly Prepared[], spec: FeatureSpec, o: Options, rand: () => number): HeadWeights {
+  const nChat = rows.filter((r) => r.explicitSize).length;
+  const chatWeight = Math.min(50, (rows.length - nChat) / Math.max(1, nChat));
+  const w = new Float64Array(spec.buckets);
+  const d = new Float64Array(spec.dense.length);
+  const order = rows.map((_, i) => i);
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const lr = o.chatLearningRate / (1 + epoch);
+    shuffleInPlace(order, rand);
+    for (const i of order) {
+      const r = rows[i] as Prepared;
+      const y = r.explicitSize ? 1 : 0;
+      const g = (sigmoid(dot(w, d, r.f)) - y) * (y ? chatWeight : 1);
+      step(w, d, r.f, g, lr, lr * o.denseLearningRate, o.l2);
+    }
+  }
+  return head(w, d);
+}
+
+function head(w: Float64Array, dense: Float64Array): HeadWeights {
+  return { bias: 0, ...encodeInt8(w), dense: [...dense].map((x) => round(x)) };
+}
+
 /**
  * Trains both heads by seeded SGD (same data + options → byte-identical weights), then calibrates the size
  * threshold on the calibration split. Held-out rows are never seen.
@@ -162,53 +229,35 @@ export function trainRouter(datasets: readonly Dataset[], options: TrainOptions 
         : rate === undefined || !ex.sizeFromOutcome
           ? ex.size
           : (1 - smoothing) * ex.size + smoothing * rate;
-    return { ex, f: featurize(ex.prompt, spec), weight: weightOf.get(ex.source) ?? 1, sizeTarget };
+    return {
+      ex,
+      f: featurize(ex.prompt, spec),
+      weight: weightOf.get(ex.source) ?? 1,
+      sizeTarget,
+      explicitSize: ex.size !== undefined && !ex.sizeFromOutcome,
+    };
   });
 
-  const nDense = spec.dense.length;
-  const sizeW = new Float64Array(spec.buckets);
-  const sizeD = new Float64Array(nDense);
-  const effW = new Float64Array(spec.buckets);
-  const effD = new Float64Array(nDense);
-  const cuts: [number, number] = [0, 1];
-
+  // Two experts per head, mixed by a gate: rows with outcome labels (benchmark-like prompts) and rows with
+  // explicit `model` labels (chat/support traffic). Their label scales differ, and one linear model fit to both
+  // lets each domain distort the other; the gate learns which kind of prompt it is looking at.
   const rand = mulberry32(o.seed);
-  const order = train.map((_, i) => i);
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    const lr = o.learningRate / (1 + epoch);
-    shuffleInPlace(order, rand);
-    for (const i of order) {
-      const { ex, f, weight, sizeTarget } = train[i] as Prepared;
-      if (sizeTarget !== undefined) {
-        const g = (sigmoid(dot(sizeW, sizeD, f)) - sizeTarget) * weight;
-        step(sizeW, sizeD, f, g, lr, lr * o.denseLearningRate, o.l2);
-      }
-      if (ex.effort !== undefined) {
-        // All-threshold ordinal logistic loss: one binary task per cut-point, sharing the score.
-        const s = dot(effW, effD, f);
-        const g0 = (sigmoid(s - cuts[0]) - (ex.effort > 0 ? 1 : 0)) * weight;
-        const g1 = (sigmoid(s - cuts[1]) - (ex.effort > 1 ? 1 : 0)) * weight;
-        step(effW, effD, f, g0 + g1, lr, lr * o.denseLearningRate, o.l2);
-        cuts[0] += lr * o.denseLearningRate * g0;
-        cuts[1] = Math.max(cuts[0] + 0.05, cuts[1] + lr * o.denseLearningRate * g1);
-      }
-    }
+  const bench = train.filter((t) => !t.explicitSize);
+  const chat = train.filter((t) => t.explicitSize);
+  const fit = (rows: Prepared[], lr: number) => fitHeads(rows, spec, { ...o, learningRate: lr }, rand);
+  const primary = fit(
+    bench.length > 0 ? bench : chat,
+    bench.length > 0 ? o.learningRate : o.chatLearningRate,
+  );
+  const heads: WeightsFile['heads'] = { size: primary.size, effort: primary.effort };
+  if (bench.length > 0 && chat.length > 0) {
+    const expert = fit(chat, o.chatLearningRate);
+    heads.chat = { gate: fitGate(train, spec, o, rand), size: expert.size, effort: expert.effort };
   }
-
-  const size = encodeInt8(sizeW);
-  const eff = encodeInt8(effW);
   const draft: WeightsFile = {
     schemaVersion: 1,
     featureSpec: { ...spec, dense: [...spec.dense] },
-    heads: {
-      size: { bias: 0, ...size, dense: [...sizeD].map((x) => round(x)) },
-      effort: {
-        bias: 0,
-        ...eff,
-        dense: [...effD].map((x) => round(x)),
-        cuts: [round(cuts[0]), round(cuts[1])],
-      },
-    },
+    heads,
     calibration: { scoreQuantiles: [], curve: [], weakPerformance: 0, strongPerformance: 0 },
     defaults: { sizeThreshold: 0.5, qualityTarget: o.qualityTarget },
     training: {

@@ -28,6 +28,11 @@ export interface WeightsFile {
     size: HeadWeights;
     /** Ordinal effort: p(effort > low) = σ(s − cuts[0]), p(effort > medium) = σ(s − cuts[1]); `bias` is 0. */
     effort: HeadWeights & { cuts: [number, number] };
+    /**
+     * Optional experts for chat/support-like prompts (trained on explicit labels), mixed in by the gate:
+     * p = (1 − g)·p_main + g·p_chat with g = σ(gate score).
+     */
+    chat?: { gate: HeadWeights; size: HeadWeights; effort: HeadWeights & { cuts: [number, number] } };
   };
   calibration: {
     /** Sorted p(120b) scores on a reference mix, for `strongShare` targets (quantiles). */

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { defaultWeights, evaluateRouter, formatEvalReport } from '../src/index.js';
+import { benchmarkData, supportData } from './helpers.js';
+
+describe('eval of the shipped weights on held-out rows', () => {
+  const report = evaluateRouter([benchmarkData(), supportData()], { weights: defaultWeights() });
+
+  it('beats the length-only and random baselines on the size head', () => {
+    for (const group of ['all', 'mmlu']) {
+      const g = report.size.find((s) => s.group === group);
+      expect(g, group).toBeDefined();
+      if (!g) continue;
+      expect(g.n).toBeGreaterThan(1000);
+      expect(g.router.apgr).toBeGreaterThan(g.lengthOnly.apgr);
+      expect(g.router.apgr).toBeGreaterThan(g.random.apgr + 0.05);
+      expect(g.router.cpt50).toBeLessThan(g.random.cpt50);
+    }
+  });
+
+  it('beats the majority class and length-only on effort', () => {
+    expect(report.effort.accuracy).toBeGreaterThan(report.effort.majorityAccuracy);
+    expect(report.effort.accuracy).toBeGreaterThan(report.effort.lengthOnlyAccuracy);
+  });
+
+  it('saves cost against always 120b-high and prints every section', () => {
+    expect(report.cost.costSaved).toBeGreaterThan(0);
+    expect(report.cost.strongShare).toBeLessThan(1);
+    const text = formatEvalReport(report);
+    for (const s of ['APGR', 'length-only', 'random', 'Confusion', 'Cost saved vs always 120b-high'])
+      expect(text).toContain(s);
+  });
+});
