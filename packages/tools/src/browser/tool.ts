@@ -86,6 +86,8 @@ export interface BrowserTool extends ToolNamespace {
   /** Cursor → page lookup for `CitationStream`. */
   pages(conversationId: string): CursorPages;
   readonly fetcher: ChromiumFetcher;
+  disposeConversation(conversationId: string): Promise<void>;
+  dispose(): Promise<void>;
 }
 
 function jsonError(message: string): ToolOutput {
