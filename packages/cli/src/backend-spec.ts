@@ -2,6 +2,7 @@
  * `--backend` for `run`, `chat` and `doctor`:
  *   script:FILE          a JSON array of Harmony completion texts, one per model call (tests, demos)
  *   ollama:MODEL         Ollama `/api/generate` in raw mode (host from OLLAMA_HOST, default 127.0.0.1:11434)
+ *   ollama-chat:MODEL    Ollama's native `/api/chat` (it applies Harmony; `think` levels, `thinking` replay)
  *   http(s)://HOST[:P]   an OpenAI-compatible server taking token ids on `/v1/completions` (vLLM, llama.cpp)
  *   chat:URL             the same server through Chat Completions (it applies Harmony itself)
  *   responses:URL        the same server through the Responses API
@@ -12,6 +13,7 @@ import {
   type Backend,
   ChatCompletionsBackend,
   CompletionsBackend,
+  OllamaChatBackend,
   OllamaGenerateBackend,
   PROFILES,
   type ProfileName,
@@ -23,7 +25,7 @@ import { UsageError } from './command.js';
 
 export type BackendSpec =
   | { scheme: 'script'; file: string }
-  | { scheme: 'ollama'; model: string; baseURL: string }
+  | { scheme: 'ollama' | 'ollama-chat'; model: string; baseURL: string }
   | { scheme: 'completions' | 'chat' | 'responses'; baseURL: string }
   | { scheme: string; target: string };
 
@@ -61,6 +63,9 @@ export function parseBackendSpec(spec: string | undefined): BackendSpec {
     case 'ollama':
       if (!rest) throw new UsageError('ollama: needs a model, e.g. --backend ollama:gpt-oss:20b');
       return { scheme, model: rest, baseURL: ollamaHost() };
+    case 'ollama-chat':
+      if (!rest) throw new UsageError('ollama-chat: needs a model, e.g. --backend ollama-chat:gpt-oss:20b');
+      return { scheme, model: rest, baseURL: ollamaHost() };
     case 'chat':
     case 'responses':
       if (!isUrl(rest))
@@ -73,7 +78,7 @@ export function parseBackendSpec(spec: string | undefined): BackendSpec {
     default:
       if (extraSchemes.has(scheme)) return { scheme, target: rest };
       throw new UsageError(
-        `unknown backend '${spec}': use a URL (http://127.0.0.1:8000), chat:URL, responses:URL, ollama:MODEL, script:FILE or native:DIR`,
+        `unknown backend '${spec}': use a URL (http://127.0.0.1:8000), chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE or native:DIR`,
       );
   }
 }
@@ -126,8 +131,10 @@ async function modelFor(baseURL: string, flags: BackendFlags): Promise<string> {
 
 export async function createBackend(spec: BackendSpec, flags: BackendFlags = {}): Promise<Backend> {
   if ('file' in spec) return new ScriptedBackend(await readScript(spec.file), { id: `script:${spec.file}` });
-  if (spec.scheme === 'ollama' && 'model' in spec) {
-    return new OllamaGenerateBackend({ model: spec.model, baseURL: spec.baseURL });
+  if ('model' in spec) {
+    return spec.scheme === 'ollama-chat'
+      ? new OllamaChatBackend({ model: spec.model, baseURL: spec.baseURL })
+      : new OllamaGenerateBackend({ model: spec.model, baseURL: spec.baseURL });
   }
   if ('baseURL' in spec) {
     const model = await modelFor(spec.baseURL, flags);

@@ -15,6 +15,7 @@ import {
   CompletionsBackend,
   decode,
   defineFunction,
+  OllamaChatBackend,
   OllamaGenerateBackend,
   PROFILES,
   ResponsesBackend,
@@ -29,6 +30,7 @@ import {
   type ChatFlavor,
   chatCompletions,
   type FakeTurn,
+  ollamaChat,
   ollamaGenerate,
   responsesApi,
   vllmCompletions,
@@ -122,6 +124,24 @@ const CASES: AdapterCase[] = [
   chatCase(CHAT_FLAVORS.openrouter, PROFILES.openrouter),
   chatCase(CHAT_FLAVORS.groq, PROFILES.groq),
   chatCase(CHAT_FLAVORS.lmstudio, PROFILES.lmstudio),
+  {
+    name: 'Ollama /api/chat (native, thinking)',
+    handler: ollamaChat,
+    make: (url) => new OllamaChatBackend({ baseURL: url, model: 'gpt-oss:20b' }),
+    effortSent: (req) => req.body.think,
+    replayed: (req) => {
+      const msgs = req.body.messages as Record<string, unknown>[];
+      const asst = msgs.find((m) => m.role === 'assistant' && Array.isArray(m.tool_calls));
+      const call = (asst!.tool_calls as { function: { name: string; arguments: unknown } }[])[0]!;
+      expect(call.function).toEqual({ name: 'get_weather', arguments: { city: 'Paris' } });
+      const tool = msgs.find((m) => m.role === 'tool');
+      expect(tool?.tool_name).toBe('get_weather');
+      expect(asst).not.toHaveProperty('reasoning');
+      return { reasoning: asst?.thinking as string | undefined, toolResult: String(tool?.content) };
+    },
+    contains: (req, s) => JSON.stringify(req.body.messages).includes(s),
+    expectReasoningReplay: true,
+  },
   {
     name: 'vLLM Responses API',
     handler: responsesApi,

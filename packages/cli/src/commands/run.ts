@@ -38,8 +38,8 @@ export const AGENT_FLAGS = {
   'max-turns': { type: 'string' },
 } as const satisfies Opts;
 
-export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL,
-                        script:FILE (JSON array of Harmony completion texts) or native:DIR
+export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL (raw),
+                        ollama-chat:MODEL, script:FILE (JSON array of Harmony completion texts), native:DIR
   --model NAME          model for URL backends (default: the first one the server lists)
   --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
   --effort LEVEL        reasoning effort: low, medium or high (default low)

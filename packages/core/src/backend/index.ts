@@ -1,6 +1,7 @@
 export * from './completions.js';
 export * from './errors.js';
 export { messageText } from './messages.js';
+export * from './ollama-chat.js';
 export * from './ollama-generate.js';
 export * from './openai-chat.js';
 export * from './openai-responses.js';

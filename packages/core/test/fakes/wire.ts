@@ -328,3 +328,41 @@ export function responsesApi(turns: FakeTurn[]): FakeHandler {
     return { sse: events, named: true, done: false };
   });
 }
+
+// ---------- message level: Ollama native /api/chat ----------
+
+/** Ollama `/api/chat`: `thinking` beside `content`, whole tool calls with object arguments, NDJSON streaming. */
+export function ollamaChat(turns: FakeTurn[]): FakeHandler {
+  return scripted(turns, (t, req) => {
+    if (req.path !== '/api/chat') return { status: 404, json: { error: 'not found' } };
+    const tool_calls = (t.calls ?? []).map((c) => ({
+      function: { name: c.name, arguments: JSON.parse(c.arguments) as unknown },
+    }));
+    const done = {
+      model: req.body.model,
+      done: true,
+      done_reason: t.finish === 'length' ? 'length' : 'stop',
+      prompt_eval_count: 30,
+      eval_count: 12,
+    };
+    if (req.body.stream === false) {
+      const message: Record<string, unknown> = { role: 'assistant', content: t.content ?? '' };
+      if (t.reasoning) message.thinking = t.reasoning;
+      if (tool_calls.length) message.tool_calls = tool_calls;
+      return { status: 200, json: { ...done, message } };
+    }
+    const line = (message: Record<string, unknown>) => ({
+      model: req.body.model,
+      message: { role: 'assistant', content: '', ...message },
+      done: false,
+    });
+    return {
+      ndjson: [
+        ...pieces(t.reasoning ?? '').map((p) => line({ thinking: p })),
+        ...pieces(t.content ?? '').map((p) => line({ content: p })),
+        ...(tool_calls.length ? [line({ tool_calls })] : []),
+        { ...done, message: { role: 'assistant', content: '' } },
+      ],
+    };
+  });
+}
