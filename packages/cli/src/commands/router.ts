@@ -58,13 +58,14 @@ default 0.2) is never trained on; 'router eval' scores exactly those rows. Same 
     );
     if (!values.data?.length) throw new UsageError('harmonia router train: --data FILE.jsonl is required');
     if (!values.out) throw new UsageError('harmonia router train: --out weights.json is required');
-    const datasets = values.data.map((d) => readDataset(d));
-    const started = Date.now();
-    const { weights, counts } = trainRouter(datasets, {
+    const options = {
       seed: intFlag(values.seed, 'seed', 1),
       epochs: intFlag(values.epochs, 'epochs', 10),
       holdoutFraction: fractionFlag(values.holdout, 'holdout'),
-    });
+    };
+    const datasets = values.data.map((d) => readDataset(d));
+    const started = Date.now();
+    const { weights, counts } = trainRouter(datasets, options);
     const json = `${JSON.stringify(weights)}\n`;
     writeFileSync(values.out, json);
     io.stdout.write(

@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../cli/src/command.js';
+import { routerCommand } from '../../cli/src/commands/router.js';
+import { validateWeights } from '../src/index.js';
+import { DATA_DIR } from './helpers.js';
+
+async function cli(args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => {
+    out += d;
+  });
+  stderr.on('data', (d) => {
+    err += d;
+  });
+  const code = await routerCommand.run(args, { stdout, stderr, stdin: new PassThrough() });
+  return { code, out, err };
+}
+
+describe('harmonia router', () => {
+  it('route prints {"model","effort","scores"} as one JSON line', async () => {
+    const { code, out } = await cli(['route', 'What are your store hours?']);
+    expect(code).toBe(0);
+    expect(out.trim().split('\n')).toHaveLength(1);
+    const j = JSON.parse(out) as Record<string, unknown>;
+    expect(Object.keys(j)).toEqual(['model', 'effort', 'scores']);
+    expect(['20b', '120b']).toContain(j.model);
+    expect(['low', 'medium', 'high']).toContain(j.effort);
+    const scores = j.scores as Record<string, number>;
+    for (const k of ['p120b', 'low', 'medium', 'high', 'threshold']) expect(typeof scores[k]).toBe('number');
+    const explained = JSON.parse((await cli(['route', '--explain', 'hi'])).out) as { reason: string };
+    expect(explained.reason).toMatch(/classifier/);
+  });
+
+  it('trains deterministically and evaluates the result on held-out rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'router-cli-'));
+    const rows = readFileSync(`${DATA_DIR}support.jsonl`, 'utf8');
+    writeFileSync(join(dir, 'mine.jsonl'), rows);
+    const w1 = join(dir, 'w1.json');
+    const w2 = join(dir, 'w2.json');
+    const t = await cli([
+      'train',
+      '--data',
+      join(dir, 'mine.jsonl'),
+      '--out',
+      w1,
+      '--seed',
+      '3',
+      '--epochs',
+      '4',
+    ]);
+    expect(t.code).toBe(0);
+    expect(t.out).toMatch(/trained on \d+ rows/);
+    await cli(['train', '--data', join(dir, 'mine.jsonl'), '--out', w2, '--seed', '3', '--epochs', '4']);
+    expect(readFileSync(w1, 'utf8')).toBe(readFileSync(w2, 'utf8'));
+    expect(() => validateWeights(JSON.parse(readFileSync(w1, 'utf8')), w1)).not.toThrow();
+
+    const e = await cli(['eval', '--data', join(dir, 'mine.jsonl'), '--weights', w1]);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain('held-out 20%');
+    expect(e.out).toContain('Effort head: accuracy');
+    const r = await cli(['route', '--weights', w1, 'thanks!']);
+    expect(JSON.parse(r.out).model).toMatch(/^(20b|120b)$/);
+  });
+
+  it('reports bad usage and bad files clearly', async () => {
+    await expect(cli(['route'])).rejects.toThrow(UsageError);
+    await expect(cli(['train', '--out', 'x.json'])).rejects.toThrow(/--data/);
+    await expect(cli(['train', '--data', 'a.jsonl', '--out', 'x', '--seed', 'abc'])).rejects.toThrow(
+      /--seed/,
+    );
+    await expect(cli(['eval', '--bogus'])).rejects.toThrow(UsageError);
+    await expect(cli(['eval', '--data', '/nonexistent.jsonl'])).rejects.toThrow(
+      /cannot read \/nonexistent\.jsonl/,
+    );
+    const help = await cli(['train', '--help']);
+    expect(help.out).toContain('--seed');
+  });
+});
