@@ -13,7 +13,9 @@ import {
   InMemoryConversationStore,
   MaxTurnsExceededError,
   ReasoningOnlyError,
+  RunAbortedError,
   run,
+  runStream,
   ScriptExhaustedError,
   ScriptedBackend,
   Tok,
@@ -364,5 +366,48 @@ describe('ScriptedBackend', () => {
       maxTokens: 500,
       temperature: 0.5,
     });
+  });
+});
+
+describe('abort and disposal', () => {
+  it('stops with RunAbortedError when the caller aborts mid-stream, keeping what was said', async () => {
+    const store = new InMemoryConversationStore();
+    const { agent } = scriptedAgent([H.final('A long answer that will be cut short.')], { store });
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const ev of runStream(agent, 'hi', { signal: ac.signal, conversationId: 'ab' })) {
+        seen.push(ev.type);
+        if (ev.type === 'final_delta') ac.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunAbortedError);
+    expect(seen.at(-1)).toBe('error');
+    expect((await store.load('ab'))?.messages[0]?.role).toBe('user');
+  });
+
+  it('frees per-conversation tool state when the agent closes a conversation', async () => {
+    const disposed: string[] = [];
+    const stateful = {
+      name: 'python',
+      placement: 'system' as const,
+      config: () => ({ name: 'python', description: 'Runs code.', tools: [] }),
+      call: async () => ({ text: '4' }),
+      disposeConversation: async (id: string) => {
+        disposed.push(id);
+      },
+    };
+    const backend = new ScriptedBackend([
+      H.call('functions.end_conversation', '{"reason":"spam"}'),
+      H.final('Bye.'),
+    ]);
+    const agent = new Agent({
+      tools: [stateful],
+      backend,
+      allowEndConversation: true,
+      currentDate: '2026-01-15',
+    });
+    await run(agent, 'buy now!!!', { conversationId: 'spam-1' });
+    expect(disposed).toEqual(['spam-1']);
   });
 });

@@ -65,3 +65,11 @@ export class OutputValidationError extends AgentRunError {
     super(`The final answer did not match the output schema after ${attempts} attempts: ${problems}`);
   }
 }
+
+/** The caller aborted the run (its `signal`). What the run added so far is still stored. */
+export class RunAbortedError extends AgentRunError {
+  override name = 'RunAbortedError';
+  constructor() {
+    super('The run was aborted by its caller.');
+  }
+}

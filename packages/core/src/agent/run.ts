@@ -26,6 +26,7 @@ import {
   MaxTurnsExceededError,
   OutputValidationError,
   ReasoningOnlyError,
+  RunAbortedError,
   TruncatedTurnError,
   type TurnError,
 } from './errors.js';
@@ -159,7 +160,11 @@ class RunState {
     const fresh = this.newMessages.slice(this.persisted);
     this.persisted = this.newMessages.length;
     if (fresh.length) await this.agent.store.append(this.conversationId, fresh);
-    if (this.closeReason !== undefined) await this.agent.store.close(this.conversationId, this.closeReason);
+    if (this.closeReason !== undefined) {
+      await this.agent.store.close(this.conversationId, this.closeReason);
+      // A closed conversation frees its per-conversation tool state (browser context, python container).
+      for (const ns of this.agent.namespaces.values()) await ns.disposeConversation?.(this.conversationId);
+    }
   }
 
   private async choose(trouble?: TurnTrouble): Promise<void> {
@@ -214,6 +219,7 @@ class RunState {
     let nudge = false;
 
     for (;;) {
+      if (this.signal.aborted) throw new RunAbortedError();
       if (this.usage.modelCalls >= agent.maxTurns) throw new MaxTurnsExceededError(agent.maxTurns);
       this.usage.modelCalls++;
       yield {
@@ -223,14 +229,20 @@ class RunState {
         backend: this.backend.id,
         ...(this.decision ? { decision: this.decision } : {}),
       };
-      const data =
-        this.backend.kind === 'tokens'
-          ? yield* this.tokenTurn(this.backend, turn, attempt, nudge)
-          : yield* this.messageTurn(this.backend, turn, attempt);
+      let data: TurnData;
+      try {
+        data =
+          this.backend.kind === 'tokens'
+            ? yield* this.tokenTurn(this.backend, turn, attempt, nudge)
+            : yield* this.messageTurn(this.backend, turn, attempt);
+      } catch (err) {
+        throw this.signal.aborted ? new RunAbortedError() : err;
+      }
       this.usage.promptTokens += data.usage.promptTokens;
       this.usage.completionTokens += data.usage.completionTokens;
       this.usage.cachedPromptTokens += data.usage.cachedPromptTokens ?? 0;
       this.reasoning += data.reasoning;
+      if (this.signal.aborted) throw new RunAbortedError();
       const outcome: TurnOutcome = classifyTurn(data.messages, data.finishReason);
       this.turns.push({
         turn,
@@ -375,7 +387,9 @@ class RunState {
         return { ...o, durationMs: performance.now() - s.t0 };
       }),
     );
-    for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    for (const r of settled) {
+      if (r.status === 'rejected') throw this.signal.aborted ? new RunAbortedError() : r.reason;
+    }
     for (const [i, r] of settled.entries()) {
       if (r.status !== 'fulfilled') continue;
       const s = started[i]!;
