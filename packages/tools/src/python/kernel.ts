@@ -316,7 +316,12 @@ def main():
             except ValueError as exc:
                 send({'id': None, 'output': 'bad request: %s' % exc, 'error': 'ProtocolError'})
                 continue
-            send(handle(request))
+            try:
+                reply = handle(request)
+            except KeyboardInterrupt:
+                # The interrupt landed after the cell, while its output was being collected: still answer.
+                reply = {'id': request.get('id'), 'output': '', 'error': 'KeyboardInterrupt', 'interrupted': True}
+            send(reply)
         except KeyboardInterrupt:
             # An interrupt that arrived between cells (the host timed out just as a cell finished): ignore it.
             continue

@@ -70,6 +70,8 @@ interface Session {
   /** Calls in one session run one after another. */
   queue: Promise<unknown>;
   busy: number;
+  /** Why the state this session had is gone, to tell the model on its next call. */
+  lostReason?: string;
 }
 
 const live = new Set<PythonSandbox>();
@@ -88,6 +90,8 @@ export class PythonSandbox {
   private readonly options: PythonSandboxOptions;
   private readonly sessions = new Map<string, Session>();
   private readonly starting = new Map<string, Promise<Session>>();
+  /** Sessions whose container went away between calls (idle reaping, sweep), with the reason. */
+  private readonly lost = new Map<string, string>();
   private swept?: Promise<void>;
   private reaper?: NodeJS.Timeout;
   private disposed = false;
@@ -178,7 +182,19 @@ export class PythonSandbox {
         owner === DETACHED_OWNER
           ? info.State === 'exited' || info.State === 'dead'
           : !processAlive(Number(owner));
-      if (orphan && (await this.remove(this.docker.getContainer(info.Id)))) removed++;
+      if (orphan && (await this.remove(this.docker.getContainer(info.Id)))) {
+        removed++;
+        const session = info.Labels?.[LABEL_SESSION];
+        if (owner === DETACHED_OWNER && session !== undefined) {
+          // Exit code 0: the kernel's own idle exit; anything else: it died between calls.
+          this.noteLost(
+            session,
+            /\(0\)/.test(info.Status)
+              ? 'it was idle for too long'
+              : `it stopped between calls (${info.Status})`,
+          );
+        }
+      }
     }
     return removed;
   }
@@ -212,7 +228,8 @@ export class PythonSandbox {
         this.swept = undefined;
         throw err;
       });
-      const conn = (await this.adopt(sessionId)) ?? (await this.create(sessionId));
+      const adopted = await this.adopt(sessionId);
+      const conn = adopted ?? (await this.create(sessionId));
       const session: Session = {
         id: sessionId,
         conn,
@@ -220,6 +237,8 @@ export class PythonSandbox {
         queue: Promise.resolve(),
         busy: 0,
       };
+      if (!adopted) session.lostReason = this.lost.get(sessionId);
+      this.lost.delete(sessionId);
       this.sessions.set(sessionId, session);
       return session;
     })();
@@ -236,7 +255,7 @@ export class PythonSandbox {
     const mine = this.options.detached ? DETACHED_OWNER : String(process.pid);
     for (const info of await this.list({ session: sessionId })) {
       if (info.State !== 'running' || info.Labels?.[LABEL_OWNER] !== mine) continue;
-      const conn = await KernelConnection.adopt(this.docker.getContainer(info.Id), 5000).catch(
+      const conn = await KernelConnection.adopt(this.docker.getContainer(info.Id), 3000).catch(
         () => undefined,
       );
       if (conn) return conn;
@@ -275,15 +294,13 @@ export class PythonSandbox {
     try {
       const base = { sessionId: session.id, timeoutMs };
       if (!session.conn.isAlive) {
-        const reason = await this.replace(session);
-        return {
-          ...base,
-          ...emptyResult(),
-          stateLost: true,
-          restartReason: reason,
-          ms: performance.now() - started,
-        };
+        const why = await this.deathReason(session);
+        await this.replace(session, why);
+        session.lostReason = `it had stopped since the previous call (${why})`;
       }
+      // State lost before this call (the code then ran in a fresh kernel): report it once, with this call's result.
+      const lostBefore = session.lostReason;
+      session.lostReason = undefined;
       const maxOutput = this.options.maxOutputBytes ?? 20_000;
       const id = session.conn.send(code, maxOutput);
       let waited = await session.conn.wait(id, timeoutMs, opts.signal);
@@ -293,12 +310,16 @@ export class PythonSandbox {
         await session.conn.interrupt();
         waited = await session.conn.wait(id, this.options.interruptGraceMs ?? 2000);
       }
+      if (this.disposed && waited.kind !== 'reply') {
+        throw new PythonSandboxError('the python sandbox was disposed during this call');
+      }
       if (waited.kind === 'reply') {
         return {
           ...base,
           ...fromReply(waited.reply),
           timedOut,
-          stateLost: false,
+          stateLost: lostBefore !== undefined,
+          ...(lostBefore !== undefined ? { restartReason: lostBefore } : {}),
           ms: performance.now() - started,
         };
       }
@@ -347,11 +368,17 @@ export class PythonSandbox {
     return why;
   }
 
+  private noteLost(sessionId: string, reason: string): void {
+    this.lost.set(sessionId, reason);
+    if (this.lost.size > 1000) this.lost.delete(this.lost.keys().next().value as string);
+  }
+
   private async reapIdle(): Promise<void> {
     const now = Date.now();
     for (const s of [...this.sessions.values()]) {
       if (s.busy === 0 && now - s.lastUsed > this.idleTimeoutMs) {
         this.sessions.delete(s.id);
+        this.noteLost(s.id, `it was idle for more than ${formatSeconds(this.idleTimeoutMs)}`);
         s.conn.close();
         await this.remove(s.conn.container);
       }

@@ -86,7 +86,12 @@ export class KernelConnection {
     const stream = await attach(container);
     const conn = new KernelConnection(container, stream);
     const id = conn.send('', 1000);
-    const result = await conn.wait(id, pingTimeoutMs);
+    let result = await conn.wait(id, pingTimeoutMs);
+    if (result.kind === 'timeout') {
+      // Still busy with a cell an earlier process sent and abandoned (it was killed mid-call): interrupt that cell.
+      await conn.interrupt();
+      result = await conn.wait(id, pingTimeoutMs);
+    }
     if (result.kind === 'reply') return conn;
     conn.close();
     return undefined;

@@ -14,7 +14,7 @@ import {
   LABEL_OWNER,
   LABEL_SESSION,
 } from '../../src/python/container.js';
-import { PythonSandbox } from '../../src/python/index.js';
+import { formatResult, PythonSandbox } from '../../src/python/index.js';
 import { requireDocker } from './docker.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -138,12 +138,16 @@ describe('python sandbox lifecycle', () => {
     await sweeper.dispose();
   });
 
-  it('reaps idle sessions', { timeout: 15_000 }, async () => {
+  it('reaps idle sessions and tells the model on the next call', { timeout: 15_000 }, async () => {
     const session = `idle-${process.pid}`;
     const sandbox = new PythonSandbox({ docker, image, idleTimeoutMs: 1000 });
     await sandbox.run(session, 'x = 1');
     expect(await sessionContainers(session)).toHaveLength(1);
     expect(await waitFor(async () => (await sessionContainers(session)).length === 0, 5000)).toBe(true);
+    const r = await sandbox.run(session, '"x" in globals()');
+    expect(r.output).toBe('False\n');
+    expect(r.restartReason).toBe('it was idle for more than 1 s');
+    expect((await sandbox.run(session, '1')).stateLost).toBe(false);
     await sandbox.dispose();
   });
 
@@ -161,6 +165,24 @@ describe('python sandbox lifecycle', () => {
     await second.dispose();
   });
 
+  it('takes over a detached session whose previous process died mid-call, interrupting that call', {
+    timeout: 20_000,
+  }, async () => {
+    const session = `detached-busy-${process.pid}`;
+    const first = new PythonSandbox({ docker, image, detached: true });
+    await first.run(session, 'x = 1');
+    const abandoned = first.run(session, 'import time\ntime.sleep(60)').catch((err: Error) => err);
+    await new Promise((r) => setTimeout(r, 300));
+    await first.dispose();
+    expect(String(await abandoned)).toMatch(/disposed during this call/);
+    const second = new PythonSandbox({ docker, image, detached: true });
+    const r = await second.run(session, 'x');
+    expect(r.output).toBe('1\n');
+    expect(r.stateLost).toBe(false);
+    await second.disposeSession(session);
+    await second.dispose();
+  });
+
   it('stops a detached kernel after its idle limit', { timeout: 15_000 }, async () => {
     const session = `detached-idle-${process.pid}`;
     const sandbox = new PythonSandbox({ docker, image, detached: true, idleTimeoutMs: 1000 });
@@ -170,7 +192,12 @@ describe('python sandbox lifecycle', () => {
       true,
     );
     const next = new PythonSandbox({ docker, image, detached: true });
-    expect((await next.run(session, '"x" in globals()')).output).toBe('False\n');
+    const r = await next.run(session, '"x" in globals()');
+    expect(r.output).toBe('False\n');
+    expect(r.stateLost).toBe(true);
+    expect(formatResult(r)).toBe(
+      'False\n[The Python environment was restarted because it was idle for too long. All state was lost: variables, imports and files in /mnt/data are gone.]',
+    );
     await next.disposeSession(session);
     await next.dispose();
   });
