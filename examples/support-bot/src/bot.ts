@@ -1,0 +1,316 @@
+import {
+  Agent,
+  type Backend,
+  type BackendChooser,
+  type ConversationStore,
+  type FunctionTool,
+  InMemoryConversationStore,
+  type ModelSize,
+  maxInputLength,
+  type OutputGuardrail,
+  type PatternRule,
+  parseJsonArgs,
+  type ReasoningEffort,
+  type RoutingDecision,
+  type RunEvent,
+  type RunResult,
+  type RunStatus,
+  runStream,
+  type SamplingSettings,
+  ToolCallError,
+  type ToolNamespace,
+} from '@harmonia/core';
+import { createRouterChooser } from '@harmonia/router';
+import { supportMonitor, supportOutputGuardrail } from './guards.js';
+import { refusalText, supportInstructions, type TopicPolicy } from './policy.js';
+import { type UntrustedFinding, untrustedNamespace } from './untrusted.js';
+
+export interface Escalation {
+  conversationId: string;
+  summary: string;
+  /** `model` when the agent asked for it, `reply_cap` when the conversation ran out of replies. */
+  by: 'model' | 'reply_cap';
+  at: string;
+}
+
+export interface TicketClosure {
+  conversationId: string;
+  reason: string;
+  /** `model` (end_conversation), `reply_cap`, or the moderator's name. */
+  by: string;
+  at: string;
+}
+
+export interface SupportBotOptions {
+  policy: TopicPolicy;
+  /** A fixed backend or any `BackendChooser`. */
+  backend?: Backend | BackendChooser;
+  /** One backend per model size: each question is routed to model and effort by `@harmonia/router`. */
+  backends?: Record<ModelSize, Backend>;
+  /** Tool namespaces (e.g. the `faq` namespace) are wrapped as untrusted; functions are passed as they are. */
+  tools?: readonly (FunctionTool | ToolNamespace)[];
+  /** Bot replies per conversation (default 5); the next message closes the ticket and escalates. */
+  maxReplies?: number;
+  /** Hands a conversation to a person (your ticket system, a Slack channel, an email). */
+  escalate?: (e: Escalation) => void | Promise<void>;
+  monitorRules?: readonly PatternRule[];
+  outputRules?: readonly PatternRule[];
+  store?: ConversationStore;
+  /** Appended to the developer instructions. */
+  instructions?: string;
+  effort?: ReasoningEffort;
+  sampling?: SamplingSettings;
+  /** Longer user messages are refused before the model sees them (default 4000 characters). */
+  maxInputChars?: number;
+  currentDate?: string | null;
+}
+
+export interface SupportReply {
+  conversationId: string;
+  /** What to show the user: the final answer or a refusal; never reasoning. Empty: post nothing. */
+  text: string;
+  status: RunStatus;
+  /** Entry ids the answer cites (`[faq:<id>]`). */
+  citations: string[];
+  closed?: { reason: string };
+  escalated?: Escalation;
+  routing: RoutingDecision[];
+  /** Injection-looking content seen in tool results during this turn (for operators). */
+  injections: UntrustedFinding[];
+  /** Why the answer was withheld or replaced (monitor, guardrail, cap), for logs. */
+  stop?: RunResult['stop'];
+}
+
+/** What `stream` yields: the user-visible text so far (replace, not append), then the reply. */
+export type SupportEvent = { type: 'text'; text: string } | { type: 'done'; reply: SupportReply };
+
+const CAPPED_TEXT =
+  "I've reached my limit for this conversation, so I've passed it to a person who will follow up.";
+const CLOSED_TEXT = 'This conversation is closed. Start a new one if you need more help.';
+
+/**
+ * A support agent on the Harmonia runtime: topic policy in the developer message, tool output as untrusted data,
+ * a reasoning monitor and an output guardrail that stop off-task or unsafe answers before they are shown, a reply
+ * cap, ticket closing with a recorded reason, escalation to a human, and per-question routing.
+ */
+export class SupportBot {
+  readonly agent: Agent;
+  readonly store: ConversationStore;
+  readonly closures: TicketClosure[] = [];
+  readonly escalations: Escalation[] = [];
+  private readonly generations = new Map<string, number>();
+  private readonly external = new Map<string, string>();
+  private readonly findings = new Map<string, UntrustedFinding[]>();
+  private readonly pendingEscalation = new Map<string, Escalation>();
+  private readonly outputGuard: OutputGuardrail;
+
+  constructor(private readonly options: SupportBotOptions) {
+    const backend =
+      options.backend ?? (options.backends ? createRouterChooser({ backends: options.backends }) : undefined);
+    if (!backend) throw new TypeError('createSupportBot: give `backend` or `backends` (one per model size)');
+    this.store = options.store ?? new InMemoryConversationStore();
+    this.outputGuard = supportOutputGuardrail(options.policy, options.outputRules);
+    const record = (f: UntrustedFinding) => {
+      const list = this.findings.get(f.conversationId) ?? [];
+      list.push(f);
+      this.findings.set(f.conversationId, list);
+    };
+    const tools = (options.tools ?? []).map((t) =>
+      'kind' in t && t.kind === 'function' ? t : untrustedNamespace(t as ToolNamespace, record),
+    );
+    this.agent = new Agent({
+      name: `${options.policy.product} support`,
+      instructions: supportInstructions(options.policy, options.instructions),
+      tools: [...tools, this.escalateFunction()],
+      backend,
+      store: this.store,
+      replyCap: options.maxReplies ?? 5,
+      allowEndConversation: true,
+      monitor: supportMonitor(options.monitorRules),
+      guardrails: {
+        input: [maxInputLength(options.maxInputChars ?? 4000)],
+        output: [this.outputGuard],
+      },
+      stoppedReply: refusalText(options.policy),
+      ...(options.effort ? { effort: options.effort } : {}),
+      ...(options.sampling ? { sampling: options.sampling } : {}),
+      ...(options.currentDate !== undefined ? { currentDate: options.currentDate } : {}),
+    });
+  }
+
+  /** Answers one user message in a conversation (a thread, a DM). */
+  async ask(conversationId: string, text: string, signal?: AbortSignal): Promise<SupportReply> {
+    let reply: SupportReply | undefined;
+    for await (const ev of this.stream(conversationId, text, signal))
+      if (ev.type === 'done') reply = ev.reply;
+    return reply!;
+  }
+
+  /**
+   * Like `ask`, yielding the visible answer as it grows. Only final-channel text is ever yielded; when a
+   * guardrail replaces a streamed answer, the next `text` event carries the replacement.
+   */
+  async *stream(conversationId: string, text: string, signal?: AbortSignal): AsyncGenerator<SupportEvent> {
+    const id = this.internalId(conversationId);
+    this.findings.delete(id);
+    let answer = '';
+    let visible = '';
+    let held = false;
+    let result: RunResult | undefined;
+    const ctx = { conversationId: id, signal: signal ?? new AbortController().signal, input: text };
+    for await (const ev of runStream(this.agent, text, {
+      conversationId: id,
+      ...(signal ? { signal } : {}),
+    })) {
+      const next = answerText(ev, answer);
+      if (next !== undefined) {
+        if (next.length < answer.length) held = false;
+        answer = next;
+        // The runtime's output guardrail only runs on the whole answer. Streamed text is released a sentence
+        // at a time and only after the same check passes on everything so far, so an off-task answer is
+        // withheld before any of it is shown (a chat edit cannot be un-seen).
+        const ready = answer.slice(0, lastSentenceEnd(answer));
+        if (!held && ready.length > visible.length) {
+          if ((await this.outputGuard.check(ready, ctx)).ok) {
+            visible = ready;
+            yield { type: 'text', text: visible };
+          } else held = true;
+        } else if (ready.length < visible.length) {
+          visible = ready;
+          yield { type: 'text', text: visible };
+        }
+      }
+      if (ev.type === 'done') result = ev.result;
+    }
+    const reply = await this.toReply(conversationId, id, result!, text);
+    if (reply.text !== visible) yield { type: 'text', text: reply.text };
+    yield { type: 'done', reply };
+  }
+
+  /** Moderator command: forgets the conversation and starts a fresh one under the same id (reply cap too). */
+  reset(conversationId: string): void {
+    this.generations.set(conversationId, (this.generations.get(conversationId) ?? 0) + 1);
+  }
+
+  /** Closes the ticket with a reason; later messages get the closed notice and no model call. */
+  async close(conversationId: string, reason: string, by: string): Promise<void> {
+    await this.store.close(this.internalId(conversationId), reason);
+    this.closures.push({ conversationId, reason, by, at: new Date().toISOString() });
+  }
+
+  /** The current ticket's closing record, if it is closed. */
+  async closedReason(conversationId: string): Promise<string | undefined> {
+    return (await this.store.load(this.internalId(conversationId)))?.closed?.reason;
+  }
+
+  private internalId(conversationId: string): string {
+    const gen = this.generations.get(conversationId) ?? 0;
+    const id = gen === 0 ? conversationId : `${conversationId}~${gen}`;
+    this.external.set(id, conversationId);
+    return id;
+  }
+
+  private async toReply(
+    conversationId: string,
+    id: string,
+    result: RunResult,
+    input: string,
+  ): Promise<SupportReply> {
+    let text = result.finalText;
+    let escalated = this.pendingEscalation.get(id);
+    this.pendingEscalation.delete(id);
+    if (result.status === 'capped') {
+      text = CAPPED_TEXT;
+      escalated = await this.doEscalate({
+        conversationId,
+        summary: `Reply cap reached; last message: ${clip(input)}`,
+        by: 'reply_cap',
+        at: new Date().toISOString(),
+      });
+    } else if (result.status === 'closed') {
+      text = CLOSED_TEXT;
+    }
+    if (result.closed) {
+      this.closures.push({
+        conversationId,
+        reason: result.closed.reason,
+        by: result.status === 'capped' ? 'reply_cap' : 'model',
+        at: new Date().toISOString(),
+      });
+    }
+    return {
+      conversationId,
+      text,
+      status: result.status,
+      citations: [...new Set([...text.matchAll(/\[faq:([^\]\s]+)\]/g)].map((m) => m[1]!))],
+      ...(result.closed ? { closed: result.closed } : {}),
+      ...(escalated ? { escalated } : {}),
+      routing: result.routing,
+      injections: this.findings.get(id) ?? [],
+      ...(result.stop ? { stop: result.stop } : {}),
+    };
+  }
+
+  private async doEscalate(e: Escalation): Promise<Escalation> {
+    this.escalations.push(e);
+    await this.options.escalate?.(e);
+    return e;
+  }
+
+  private escalateFunction(): FunctionTool {
+    return {
+      kind: 'function',
+      name: 'escalate_to_human',
+      description:
+        'Hands this conversation to a human support agent. Use when the user asks for a person or the docs do not answer.',
+      parameters: {
+        type: 'object',
+        properties: { summary: { type: 'string', description: 'One line: what the user needs' } },
+        required: ['summary'],
+      },
+      invoke: async (raw, ctx) => {
+        const args = parseJsonArgs(raw) as { summary?: unknown };
+        if (
+          typeof args !== 'object' ||
+          args === null ||
+          typeof args.summary !== 'string' ||
+          !args.summary.trim()
+        ) {
+          throw new ToolCallError('escalate_to_human needs {"summary": "<one line>"}');
+        }
+        const e = await this.doEscalate({
+          conversationId: this.external.get(ctx.conversationId) ?? ctx.conversationId,
+          summary: clip(args.summary),
+          by: 'model',
+          at: new Date().toISOString(),
+        });
+        this.pendingEscalation.set(ctx.conversationId, e);
+        return { text: 'A person has been notified. Tell the user someone will follow up here.' };
+      },
+    };
+  }
+}
+
+export function createSupportBot(options: SupportBotOptions): SupportBot {
+  return new SupportBot(options);
+}
+
+/** The end of the last complete sentence or line in a partial answer (0 when there is none yet). */
+function lastSentenceEnd(text: string): number {
+  let end = 0;
+  for (const m of text.matchAll(/[.!?:;](?=\s)|\n/g)) end = m.index + 1;
+  return end;
+}
+
+/** The final-channel text after an event, or undefined when the event does not change it. */
+function answerText(ev: RunEvent, current: string): string | undefined {
+  if (ev.type === 'final_delta') return current + ev.delta;
+  // A new model turn (retry, tool loop) starts its answer over.
+  if (ev.type === 'turn_started') return '';
+  if (ev.type === 'guardrail_tripped' && ev.stage === 'output') return '';
+  return undefined;
+}
+
+function clip(s: string, n = 300): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
