@@ -87,8 +87,7 @@ export function validateWeights(value: unknown, source: string): WeightsFile {
   if (w.schemaVersion !== 1) return bad(`schemaVersion ${String(w.schemaVersion)}, expected 1`);
   const spec = w.featureSpec;
   if (
-    !spec ||
-    spec.hash !== 'fnv1a32' ||
+    spec?.hash !== 'fnv1a32' ||
     !Number.isInteger(spec.buckets) ||
     (spec.buckets & (spec.buckets - 1)) !== 0
   )
