@@ -185,31 +185,44 @@ def kernel_copies():
 
 
 def stop_fork_bomb():
-    # A cell left the process table (nearly) full of forked copies of this kernel, a fork bomb: freeze every forked copy of this kernel so none can fork
-    # again, then kill them all. Processes that exec'd something else are left alone.
-    stopped = set()
-    for _ in range(50):
-        fresh = [pid for pid in kernel_copies() if pid not in stopped]
-        if not fresh:
+    # A cell left the process table (nearly) full of forked copies of this kernel, a fork bomb: freeze them so none
+    # can fork again, then kill them all. Processes that exec'd something else are left alone. A copy can be in the
+    # middle of fork() when it is frozen, so repeat until a scan finds none (bounded: 3 s).
+    killed = 0
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        stopped = set()
+        while True:
+            fresh = [pid for pid in kernel_copies() if pid not in stopped]
+            if not fresh:
+                break
+            for pid in fresh:
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except OSError:
+                    pass
+                stopped.add(pid)
+        if not stopped:
             break
-        for pid in fresh:
+        for pid in stopped:
             try:
-                os.kill(pid, signal.SIGSTOP)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-            stopped.add(pid)
-    for pid in stopped:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        killed += len(stopped)
+        reap_children()
+        time.sleep(0.02)
+    reap_children()
+    return killed
+
+
+def reap_children():
     while True:
         try:
             if os.waitpid(-1, os.WNOHANG) == (0, 0):
-                break
+                return
         except ChildProcessError:
-            break
-    return len(stopped)
+            return
 
 
 def format_exception(exc):

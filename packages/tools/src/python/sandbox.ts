@@ -54,6 +54,8 @@ export interface PythonRunResult {
   figures: string[];
   /** The call ran past the limit (or was aborted) and was interrupted. */
   timedOut: boolean;
+  /** The interruption came from the caller's AbortSignal, not the time limit. */
+  cancelled: boolean;
   /** Variables, imports and /mnt/data files are gone: the container was replaced. */
   stateLost: boolean;
   /** Why the container was replaced (timeout without answer, out of memory, crash). */
@@ -163,6 +165,9 @@ export class PythonSandbox {
   }
 
   /** Container ids this process holds (for the synchronous exit hook). */
+  /** The engine's unix socket, once known (for the synchronous exit hook). */
+  socketPath?: string;
+
   containerIds(): string[] {
     if (this.options.detached) return [];
     return [...this.sessions.values()].map((s) => s.conn.container.id);
@@ -203,6 +208,8 @@ export class PythonSandbox {
   async check(): Promise<void> {
     try {
       await this.docker.ping();
+      const modem = this.docker.modem as { getSocketPath?: () => Promise<string | undefined> };
+      this.socketPath = (await modem.getSocketPath?.()) ?? undefined;
     } catch (err) {
       throw new PythonSandboxError(
         `cannot reach the Docker engine (${(err as Error).message}); start dockerd (e.g. 'dockerd --iptables=false --bridge=none &') or set DOCKER_HOST`,
@@ -318,6 +325,7 @@ export class PythonSandbox {
           ...base,
           ...fromReply(waited.reply),
           timedOut,
+          cancelled: timedOut && opts.signal?.aborted === true,
           stateLost: lostBefore !== undefined,
           ...(lostBefore !== undefined ? { restartReason: lostBefore } : {}),
           ms: performance.now() - started,
@@ -332,6 +340,7 @@ export class PythonSandbox {
         ...base,
         ...emptyResult(),
         timedOut,
+        cancelled: timedOut && opts.signal?.aborted === true,
         stateLost: true,
         restartReason: reason,
         ms: performance.now() - started,
@@ -423,6 +432,7 @@ function emptyResult() {
     files: [],
     figures: [],
     timedOut: false,
+    cancelled: false,
   };
 }
 
@@ -447,16 +457,34 @@ function processAlive(pid: number): boolean {
 
 /**
  * Process-exit hooks, installed once for all sandboxes. `exit` cannot wait for async work, so it removes containers
- * with a synchronous `docker rm -f` when the docker CLI exists; StdinOnce makes the kernels exit anyway when this
- * process's attach streams close, and the next start-up sweep removes what is left. On SIGINT/SIGTERM that no other
+ * from a child Node process run synchronously (`docker rm -f` when the engine is not on a unix socket). StdinOnce
+ * makes the kernels exit anyway when this process's attach streams close, and the next start-up sweep removes what
+ * is left. On SIGINT/SIGTERM that no other
  * listener handles, containers are removed first and the signal is then re-raised.
  */
+/** Run by a synchronous child Node process at exit: `DELETE /containers/<id>?force=1&v=1` on the engine socket. */
+const REMOVE_SCRIPT = `const http = require('node:http');
+const [socketPath, ...ids] = process.argv.slice(1);
+for (const id of ids) {
+  http.request({ socketPath, method: 'DELETE', path: '/containers/' + id + '?force=1&v=1' }, (res) => res.resume()).end();
+}`;
+
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   process.once('exit', () => {
-    const ids = [...live].flatMap((s) => s.containerIds());
-    if (ids.length > 0) spawnSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 10_000 });
+    for (const sandbox of live) {
+      const ids = sandbox.containerIds();
+      if (ids.length === 0) continue;
+      if (sandbox.socketPath) {
+        spawnSync(process.execPath, ['-e', REMOVE_SCRIPT, sandbox.socketPath, ...ids], {
+          stdio: 'ignore',
+          timeout: 10_000,
+        });
+      } else {
+        spawnSync('docker', ['rm', '-f', '-v', ...ids], { stdio: 'ignore', timeout: 10_000 });
+      }
+    }
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const handler = () => {

@@ -308,6 +308,10 @@ describe('python tool namespace', () => {
     });
     expect(out.text).toContain('KeyboardInterrupt');
     expect(out.meta?.timedOut).toBe(true);
+    expect(out.meta?.cancelled).toBe(true);
+    expect(out.text).toContain(
+      '[The call was cancelled and was interrupted. Variables and files from before',
+    );
     const after = await tool.call(undefined, 'kept', {
       conversationId: id,
       signal: new AbortController().signal,
