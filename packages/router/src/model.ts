@@ -56,6 +56,42 @@ const decode = (h: HeadWeights, n: number): DecodedHead => ({
   bias: h.bias,
 });
 
+interface Domain {
+  mask: number;
+  k: number;
+  w: Float32Array;
+  bias: number[];
+  rates: number[];
+  mix: number;
+  z: Float64Array;
+}
+
+const logit = (p: number) => {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
+};
+
+/** Expected 120b-needed rate under the domain head's subject distribution. */
+function domainRate(d: Domain, f: Features): number {
+  const { z, k: K, w } = d;
+  for (let k = 0; k < K; k++) z[k] = d.bias[k] as number;
+  for (let j = 0; j < f.indices.length; j++) {
+    const base = ((f.indices[j] as number) & d.mask) * K;
+    const v = f.values[j] as number;
+    for (let k = 0; k < K; k++) z[k] = (z[k] as number) + (w[base + k] as number) * v;
+  }
+  let max = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < K; k++) max = Math.max(max, z[k] as number);
+  let sum = 0;
+  let r = 0;
+  for (let k = 0; k < K; k++) {
+    const e = Math.exp((z[k] as number) - max);
+    sum += e;
+    r += e * (d.rates[k] as number);
+  }
+  return r / sum;
+}
+
 interface Expert {
   size: DecodedHead;
   effort: DecodedHead;
@@ -67,6 +103,7 @@ export class RouterModel {
   readonly spec: FeatureSpec;
   private readonly main: Expert;
   private readonly chat: (Expert & { gate: DecodedHead }) | undefined;
+  private readonly domain: Domain | undefined;
 
   constructor(readonly weights: WeightsFile) {
     this.spec = weights.featureSpec;
@@ -78,6 +115,16 @@ export class RouterModel {
       size: decode(chat.size, n),
       effort: decode(chat.effort, n),
       cuts: chat.effort.cuts,
+    };
+    const dom = weights.heads.domain;
+    this.domain = dom && {
+      mask: dom.buckets - 1,
+      k: dom.subjects.length,
+      w: decodeInt8(dom, dom.buckets * dom.subjects.length),
+      bias: dom.bias,
+      rates: dom.rates,
+      mix: dom.mix,
+      z: new Float64Array(dom.subjects.length),
     };
   }
 
@@ -93,6 +140,10 @@ export class RouterModel {
 
   predictFeatures(f: Features): Prediction {
     const a = this.expert(this.main, f);
+    if (this.domain) {
+      const d = this.domain;
+      a.pLarge = sigmoid(d.mix * logit(domainRate(d, f)) + (1 - d.mix) * logit(a.pLarge));
+    }
     let { pLarge, effortScore, probs } = a;
     let gate = 0;
     if (this.chat) {

@@ -3,7 +3,13 @@ import { DEFAULT_FEATURE_SPEC, type FeatureSpec, type Features, featurize } from
 import { mulberry32, shuffleInPlace } from './hash.js';
 import { binaryRoutingMetrics, type RoutingOutcome } from './metrics.js';
 import { RouterModel, sigmoid } from './model.js';
-import { type CalibrationPoint, encodeInt8, type HeadWeights, type WeightsFile } from './weights.js';
+import {
+  type CalibrationPoint,
+  type DomainWeights,
+  encodeInt8,
+  type HeadWeights,
+  type WeightsFile,
+} from './weights.js';
 
 export interface TrainOptions {
   seed?: number;
@@ -29,6 +35,10 @@ export interface TrainOptions {
   sourceSmoothing?: number;
   /** Initial SGD step for the chat expert and the gate (hard labels: a smaller step than the soft-label heads). */
   chatLearningRate?: number;
+  /** Weight of the domain head (subject prior) in the main size probability; 0 = no domain head. */
+  domainMix?: number;
+  /** Buckets the domain head folds the features into. */
+  domainBuckets?: number;
   /** Step of the dense signals and cut-points relative to the hashed weights. */
   denseLearningRate?: number;
 }
@@ -49,6 +59,8 @@ const DEFAULTS = {
   minSourceShare: 0,
   denseLearningRate: 0.2,
   chatLearningRate: 1,
+  domainMix: 0.8,
+  domainBuckets: 2048,
   subjectSmoothing: 1,
   sourceSmoothing: 0.5,
 };
@@ -191,6 +203,77 @@ function fitGate(rows: readonly Prepared[], spec: FeatureSpec, o: Options, rand:
   return head(w, d);
 }
 
+/**
+ * Fits the domain head: softmax regression over the subjects of outcome-labelled rows (subjects with at least 20
+ * such rows; at least two), whose expected 120b-needed rate is a strong prior (spec: knowledge vs reasoning domain).
+ */
+function fitDomain(rows: readonly Prepared[], o: Options, rand: () => number): DomainWeights | undefined {
+  const counts = new Map<string, [number, number]>();
+  for (const r of rows) {
+    if (r.ex.subject === undefined || r.ex.size === undefined || !r.ex.sizeFromOutcome) continue;
+    const c = counts.get(r.ex.subject) ?? [0, 0];
+    c[0] += r.ex.size;
+    c[1] += 1;
+    counts.set(r.ex.subject, c);
+  }
+  const subjects = [...counts]
+    .filter(([, [, n]]) => n >= 20)
+    .map(([s]) => s)
+    .sort();
+  if (subjects.length < 2) return undefined;
+  const index = new Map(subjects.map((s, i) => [s, i]));
+  const rates = subjects.map((s) => {
+    const [k, n] = counts.get(s) as [number, number];
+    return round(k / n);
+  });
+  const data = rows.filter((r) => r.ex.subject !== undefined && index.has(r.ex.subject));
+  const K = subjects.length;
+  const B = o.domainBuckets;
+  const mask = B - 1;
+  const w = new Float64Array(B * K);
+  const bias = new Float64Array(K);
+  const z = new Float64Array(K);
+  const order = data.map((_, i) => i);
+  const epochs = Math.min(o.epochs, 4);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const lr = 2 / (1 + epoch);
+    shuffleInPlace(order, rand);
+    for (const i of order) {
+      const { f, ex } = data[i] as Prepared;
+      const y = index.get(ex.subject as string) as number;
+      for (let k = 0; k < K; k++) z[k] = bias[k] as number;
+      for (let j = 0; j < f.indices.length; j++) {
+        const base = ((f.indices[j] as number) & mask) * K;
+        const v = f.values[j] as number;
+        for (let k = 0; k < K; k++) z[k] = (z[k] as number) + (w[base + k] as number) * v;
+      }
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < K; k++) max = Math.max(max, z[k] as number);
+      let sum = 0;
+      for (let k = 0; k < K; k++) {
+        z[k] = Math.exp((z[k] as number) - max);
+        sum += z[k] as number;
+      }
+      // z becomes the gradient of the cross-entropy w.r.t. the logits.
+      for (let k = 0; k < K; k++) z[k] = (z[k] as number) / sum - (k === y ? 1 : 0);
+      for (let k = 0; k < K; k++) bias[k] = (bias[k] as number) - lr * 0.1 * (z[k] as number);
+      for (let j = 0; j < f.indices.length; j++) {
+        const base = ((f.indices[j] as number) & mask) * K;
+        const v = lr * (f.values[j] as number);
+        for (let k = 0; k < K; k++) w[base + k] = (w[base + k] as number) - v * (z[k] as number);
+      }
+    }
+  }
+  return {
+    buckets: B,
+    subjects,
+    rates,
+    bias: [...bias].map((x) => round(x)),
+    mix: o.domainMix,
+    ...encodeInt8(w),
+  };
+}
+
 function head(w: Float64Array, dense: Float64Array): HeadWeights {
   return { bias: 0, ...encodeInt8(w), dense: [...dense].map((x) => round(x)) };
 }
@@ -250,6 +333,8 @@ export function trainRouter(datasets: readonly Dataset[], options: TrainOptions 
     bench.length > 0 ? o.learningRate : o.chatLearningRate,
   );
   const heads: WeightsFile['heads'] = { size: primary.size, effort: primary.effort };
+  const domain = bench.length > 0 && o.domainMix > 0 ? fitDomain(bench, o, rand) : undefined;
+  if (domain) heads.domain = domain;
   if (bench.length > 0 && chat.length > 0) {
     const expert = fit(chat, o.chatLearningRate);
     heads.chat = { gate: fitGate(train, spec, o, rand), size: expert.size, effort: expert.effort };

@@ -20,6 +20,17 @@ export interface CalibrationPoint {
   pgr: number;
 }
 
+export interface DomainWeights {
+  buckets: number;
+  subjects: string[];
+  rates: number[];
+  bias: number[];
+  mix: number;
+  /** buckets × subjects int8 weights, bucket-major. */
+  scale: number;
+  int8: string;
+}
+
 export interface WeightsFile {
   schemaVersion: 1;
   featureSpec: FeatureSpec;
@@ -33,6 +44,12 @@ export interface WeightsFile {
      * p = (1 − g)·p_main + g·p_chat with g = σ(gate score).
      */
     chat?: { gate: HeadWeights; size: HeadWeights; effort: HeadWeights & { cuts: [number, number] } };
+    /**
+     * Optional domain head for the main expert: a softmax over the training subjects (features folded into
+     * `buckets`), giving an expected 120b-needed rate r = Σ p(subject)·rate; the main size probability is then
+     * σ(mix·logit(r) + (1 − mix)·logit(p_size)).
+     */
+    domain?: DomainWeights;
   };
   calibration: {
     /** Sorted p(120b) scores on a reference mix, for `strongShare` targets (quantiles). */
@@ -67,7 +84,7 @@ export function encodeInt8(weights: Float64Array | Float32Array): { scale: numbe
   return { scale, int8: Buffer.from(q.buffer, q.byteOffset, q.byteLength).toString('base64') };
 }
 
-export function decodeInt8(head: HeadWeights, length: number): Float32Array {
+export function decodeInt8(head: { scale: number; int8: string }, length: number): Float32Array {
   const bytes = Buffer.from(head.int8, 'base64');
   if (bytes.length !== length)
     throw new RouterWeightsError(`head has ${bytes.length} hashed weights, feature spec says ${length}`);
@@ -99,6 +116,17 @@ export function validateWeights(value: unknown, source: string): WeightsFile {
   }
   if (!Array.isArray(w.heads?.effort.cuts) || w.heads.effort.cuts.length !== 2)
     return bad('heads.effort.cuts');
+  const dom = w.heads.domain;
+  if (
+    dom !== undefined &&
+    (!Array.isArray(dom.subjects) ||
+      dom.rates?.length !== dom.subjects.length ||
+      dom.bias?.length !== dom.subjects.length ||
+      !Number.isInteger(dom.buckets) ||
+      (dom.buckets & (dom.buckets - 1)) !== 0 ||
+      typeof dom.int8 !== 'string')
+  )
+    return bad('heads.domain malformed');
   if (!w.calibration || !Array.isArray(w.calibration.curve)) return bad('calibration missing');
   return w as WeightsFile;
 }
