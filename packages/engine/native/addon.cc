@@ -175,7 +175,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
                        {InstanceMethod("evaluate", &ModelWrap::Evaluate),
                         InstanceMethod("generate", &ModelWrap::Generate),
                         InstanceMethod("cancel", &ModelWrap::Cancel), InstanceMethod("reset", &ModelWrap::Reset),
-                        InstanceMethod("info", &ModelWrap::Info)});
+                        InstanceMethod("info", &ModelWrap::Info),
+                        InstanceMethod("close", &ModelWrap::Close)});
   }
 
   explicit ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
@@ -249,6 +250,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       if (o.Get("threads").IsNumber()) opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
       if (o.Get("pin").IsBoolean()) opts.pin = o.Get("pin").As<Napi::Boolean>().Value();
       if (o.Get("kernels").IsString()) opts.kernels = o.Get("kernels").As<Napi::String>().Utf8Value();
+      if (o.Get("populate").IsBoolean()) opts.populate = o.Get("populate").As<Napi::Boolean>().Value();
       if (o.Get("maxBatch").IsNumber()) opts.max_batch = o.Get("maxBatch").As<Napi::Number>().Int32Value();
       if (o.Get("yarn").IsString())
         opts.yarn = o.Get("yarn").As<Napi::String>().Utf8Value() == "llama.cpp" ? YarnMode::LlamaCpp
@@ -264,6 +266,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
  private:
   void acquire(Napi::Env env) {
+    if (!s_->model) throw Napi::Error::New(env, "the model is closed");
     bool expected = false;
     if (!s_->busy.compare_exchange_strong(expected, true))
       throw Napi::Error::New(env, "the model is busy with another call");
@@ -302,16 +305,23 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   }
 
   Napi::Value Cancel(const Napi::CallbackInfo& info) {
-    s_->model->cancel.store(true);
+    if (s_->model) s_->model->cancel.store(true);
     return info.Env().Undefined();
   }
   Napi::Value Reset(const Napi::CallbackInfo& info) {
     if (s_->busy.load()) throw Napi::Error::New(info.Env(), "cannot reset while the model is busy");
-    s_->model->reset();
+    if (s_->model) s_->model->reset();
+    return info.Env().Undefined();
+  }
+  // Unmaps the weights now instead of at garbage collection.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (s_->busy.load()) throw Napi::Error::New(info.Env(), "cannot close while the model is busy");
+    s_->model.reset();
     return info.Env().Undefined();
   }
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (!s_->model) throw Napi::Error::New(env, "the model is closed");
     Napi::Object r = Napi::Object::New(env);
     r.Set("kernels", s_->model->kernel_name());
     r.Set("threads", s_->model->threads());

@@ -15,7 +15,7 @@ namespace harmonia {
 
 // ---------------------------------------------------------------- files
 
-MappedFile::MappedFile(const std::string& path) {
+MappedFile::MappedFile(const std::string& path, bool populate) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
   struct stat st;
@@ -25,7 +25,9 @@ MappedFile::MappedFile(const std::string& path) {
   }
   size_ = static_cast<uint64_t>(st.st_size);
   if (size_ > 0) {
-    void* p = mmap(nullptr, size_, PROT_READ, MAP_SHARED, fd, 0);
+    // MAP_POPULATE maps every page up front: otherwise each first touch of an expert's weights during decode
+    // takes a page fault (serialized on the mm lock), which costs more than reading the page.
+    void* p = mmap(nullptr, size_, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       ::close(fd);
       throw std::runtime_error("cannot mmap " + path + ": " + std::strerror(errno));
@@ -73,7 +75,7 @@ Model::Model(const Config& cfg, const ModelLocs& locs, const Options& opts) : cf
   kernels_ = &select_kernels(opts.kernels.empty() ? nullptr : opts.kernels.c_str());
   if (!opts.kernels.empty() && opts.kernels != kernels_->name)
     throw std::runtime_error("kernels '" + opts.kernels + "' are not supported by this CPU");
-  for (const auto& f : locs.files) files_.emplace_back(std::make_unique<MappedFile>(f));
+  for (const auto& f : locs.files) files_.emplace_back(std::make_unique<MappedFile>(f, opts.populate));
   const size_t H = cfg.hidden, E = cfg.n_experts, I = cfg.intermediate, hd = cfg.head_dim;
   const size_t nq = cfg.n_heads * hd, nkv = cfg.n_kv_heads * hd;
   auto bf16 = [&](const TensorLoc& t, size_t n) {

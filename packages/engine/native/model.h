@@ -47,7 +47,8 @@ struct Options {
   bool pin = false;
   std::string kernels;  // "" = auto
   YarnMode yarn = YarnMode::Reference;
-  int max_batch = 64;  // tokens per prefill chunk
+  int max_batch = 64;    // tokens per prefill chunk
+  bool populate = true;  // map all weight pages at load
 };
 
 struct SampleParams {
@@ -59,7 +60,7 @@ struct SampleParams {
 
 class MappedFile {
  public:
-  explicit MappedFile(const std::string& path);
+  MappedFile(const std::string& path, bool populate);
   ~MappedFile();
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }

@@ -15,6 +15,11 @@ export interface EngineOptions {
   kernels?: 'avx512' | 'avx2' | 'generic';
   /** YaRN correction range: the reference's unrounded one (default) or llama.cpp's floor/ceil. */
   yarn?: YarnMode;
+  /**
+   * Map every weight page at load (default true). Resident memory then equals the file size; without it,
+   * decode takes a page fault on the first touch of each expert.
+   */
+  populate?: boolean;
   /** Tokens per prefill chunk (default 64). */
   maxBatch?: number;
   layout?: CheckpointLayout;
@@ -82,6 +87,7 @@ export class NativeEngine {
           ...(opts.kernels ? { kernels: opts.kernels } : {}),
           yarn: opts.yarn ?? 'reference',
           maxBatch: opts.maxBatch ?? 64,
+          populate: opts.populate ?? true,
         },
       });
     } catch (e) {
@@ -170,6 +176,11 @@ export class NativeEngine {
         opts.signal?.removeEventListener('abort', onAbort);
       }
     });
+  }
+
+  /** Unmaps the weights and frees the KV cache once pending calls finish; the engine is unusable afterwards. */
+  close(): Promise<void> {
+    return this.serial(async () => this.native.close());
   }
 
   /** Drops the KV cache. */

@@ -15,6 +15,7 @@ export interface NativeModel {
   ): Promise<{ tokens: Int32Array; finishReason: 'stop' | 'length' | 'abort'; reused: number }>;
   cancel(): void;
   reset(): void;
+  close(): void;
   info(): { kernels: string; threads: number; cachedTokens: number };
 }
 
@@ -28,6 +29,7 @@ export interface NativeSpec {
     kernels?: string;
     yarn: 'reference' | 'llama.cpp';
     maxBatch: number;
+    populate: boolean;
   };
 }
 

@@ -1,0 +1,224 @@
+/**
+ * Native engine benchmark: decode and prefill tokens/s on a synthetic checkpoint with gpt-oss-20b dimensions,
+ * 1 and 2 threads, against llama.cpp (node-llama-cpp from test/optional/engine-oracle, same weights converted
+ * to GGUF: bf16 dense, MXFP4 experts; no mmap) in the same run, plus achieved memory bandwidth as a share of
+ * the bandwidth measured in the same run.
+ *
+ *   pnpm -s build && pnpm --filter @harmonia/engine run build:native
+ *   (cd test/optional/engine-oracle && npm install)        # optional: the llama.cpp peer
+ *   node --import tsx bench/engine.ts [--layers 2] [--prompt 128] [--decode 32] [--rounds 3] [--dir PATH] [--keep]
+ */
+import { execSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  measureReadBandwidth,
+  NativeEngine,
+  openCheckpoint,
+  presetConfig,
+  writeGguf,
+  writeSyntheticCheckpoint,
+} from '@harmonia/engine';
+
+const { values: args } = parseArgs({
+  options: {
+    layers: { type: 'string', default: '2' },
+    prompt: { type: 'string', default: '128' },
+    decode: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '3' },
+    dir: { type: 'string', default: '/tmp/harmonia-bench-engine' },
+    keep: { type: 'boolean', default: false },
+    'no-llama': { type: 'boolean', default: false },
+  },
+});
+const LAYERS = Number(args.layers);
+const PROMPT = Number(args.prompt);
+const DECODE = Number(args.decode);
+const ROUNDS = Number(args.rounds);
+const dir = args.dir!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const GB = 1e9;
+
+const cfg = presetConfig('20b', LAYERS);
+const { hiddenSize: H, intermediateSize: I, vocabSize: V, numExperts: E } = cfg;
+const nq = cfg.numHeads * cfg.headDim;
+const nkv = cfg.numKvHeads * cfg.headDim;
+// Bytes one decoded token reads: bf16 attention + router, 4 MXFP4 experts (17 B per 32 weights), bf16 lm_head.
+const perLayerBytes = (nq * H * 2 + nkv * H * 2 + E * H) * 2 + (cfg.expertsPerToken * (3 * I * H * 17)) / 32;
+const bytesPerToken = (layers: number) => layers * perLayerBytes + V * H * 2;
+
+// ---- checkpoint
+const freeGB =
+  Number(
+    execSync(`df -B1 --output=avail ${JSON.stringify(existsSync(dir) ? dir : '/tmp')} | tail -1`).toString(),
+  ) / GB;
+const needGB =
+  ((bytesPerToken(0) + LAYERS * ((E * 3 * I * H * 17) / 32 + (2 * nq * H + 2 * nkv * H) * 2)) / GB) * 2.1;
+console.log(
+  `disk: ${freeGB.toFixed(0)} GB free, this run needs ~${needGB.toFixed(1)} GB (checkpoint + GGUF)`,
+);
+if (freeGB < needGB) throw new Error('not enough disk space; pass --layers with a smaller number');
+mkdirSync(dir, { recursive: true });
+let t0 = performance.now();
+if (!existsSync(join(dir, 'config.json')))
+  writeSyntheticCheckpoint({ out: dir, preset: '20b', layers: LAYERS, seed: 1 });
+const ckpt = openCheckpoint(dir);
+const ckptBytes = ckpt.files.reduce((a, f) => a + statSync(f).size, 0);
+console.log(
+  `checkpoint: 20b preset, ${LAYERS} layers, ${(ckptBytes / GB).toFixed(2)} GB (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+);
+
+// ---- bandwidth probe
+const bw: Record<number, number> = {};
+for (const t of [1, 2]) bw[t] = measureReadBandwidth(1 << 30, t, 7);
+console.log(
+  `measured DRAM read bandwidth (median of 7 x 1 GiB): 1 thread ${bw[1]!.toFixed(1)} GB/s, 2 threads ${bw[2]!.toFixed(1)} GB/s`,
+);
+
+const prompt = Array.from({ length: PROMPT }, (_, i) => 300 + ((i * 7919) % 199000));
+
+interface Result {
+  prefill: number;
+  decode: number;
+}
+
+async function ours(threads: number, maxLayers?: number): Promise<Result> {
+  const engine = NativeEngine.open(dir, { threads, pin: true, ...(maxLayers ? { maxLayers } : {}) });
+  const sampleRss = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  };
+  const pre: number[] = [];
+  const dec: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    await engine.reset();
+    let s = performance.now();
+    await engine.evaluate(prompt);
+    pre.push(PROMPT / ((performance.now() - s) / 1000));
+    const stamps: number[] = [];
+    s = performance.now();
+    await engine.generate(prompt, {
+      maxTokens: DECODE + 1,
+      temperature: 0,
+      onTokens: () => stamps.push(performance.now()),
+    });
+    dec.push(DECODE / ((stamps.at(-1)! - stamps[0]!) / 1000));
+    sampleRss();
+  }
+  await engine.close();
+  return { prefill: median(pre), decode: median(dec) };
+}
+
+let peakRss = 0;
+const results: Record<string, Result> = {};
+for (const threads of [1, 2]) {
+  results[`ours-${threads}`] = await ours(threads);
+  console.log(
+    `ours   ${threads}T: prefill ${results[`ours-${threads}`]!.prefill.toFixed(1)} tok/s, decode ${results[`ours-${threads}`]!.decode.toFixed(2)} tok/s`,
+  );
+}
+const rss = peakRss;
+console.log(
+  `resident memory after our runs: ${(rss / GB).toFixed(2)} GB (checkpoint ${(ckptBytes / GB).toFixed(2)} GB; mmap only faults in what is read)`,
+);
+// Per-layer time: the same checkpoint with one layer fewer, decode at 2 threads.
+let perLayerMs: number | undefined;
+if (LAYERS >= 2) {
+  const fewer = await ours(2, LAYERS - 1);
+  perLayerMs = 1000 / results['ours-2']!.decode - 1000 / fewer.decode;
+  console.log(
+    `ours   2T with ${LAYERS - 1} layers: decode ${fewer.decode.toFixed(2)} tok/s -> ${perLayerMs.toFixed(2)} ms per layer`,
+  );
+}
+
+// ---- llama.cpp peer
+let llamaAvailable = false;
+if (!args['no-llama']) {
+  const req = createRequire(join(process.cwd(), 'test/optional/engine-oracle/package.json'));
+  let nlc: typeof import('node-llama-cpp') | undefined;
+  try {
+    nlc = (await import(req.resolve('node-llama-cpp'))) as typeof import('node-llama-cpp');
+  } catch (e) {
+    console.log(
+      `llama.cpp peer skipped: node-llama-cpp not installed in test/optional/engine-oracle (${(e as Error).message.split('\n')[0]})`,
+    );
+  }
+  if (nlc) {
+    const gguf = join(dir, 'model-bf16-mxfp4.gguf');
+    t0 = performance.now();
+    if (!existsSync(gguf)) writeGguf(ckpt, gguf, { dense: 'BF16', experts: 'MXFP4' });
+    console.log(
+      `GGUF for llama.cpp: ${(statSync(gguf).size / GB).toFixed(2)} GB (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
+    const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: nlc.LlamaLogLevel.error });
+    const model = await llama.loadModel({ modelPath: gguf, useMmap: false });
+    for (const threads of [1, 2]) {
+      const ctx = await model.createContext({
+        contextSize: 1024,
+        batchSize: 512,
+        threads,
+        flashAttention: true,
+      });
+      const seq = ctx.getSequence();
+      const pre: number[] = [];
+      const dec: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        await seq.clearHistory();
+        let s = performance.now();
+        await seq.evaluateWithoutGeneratingNewTokens(prompt);
+        pre.push(PROMPT / ((performance.now() - s) / 1000));
+        const stamps: number[] = [];
+        s = performance.now();
+        for await (const _ of seq.evaluate([prompt[0]!], { temperature: 0 })) {
+          stamps.push(performance.now());
+          if (stamps.length > DECODE) break;
+        }
+        dec.push(DECODE / ((stamps.at(-1)! - stamps[0]!) / 1000));
+      }
+      results[`llama-${threads}`] = { prefill: median(pre), decode: median(dec) };
+      console.log(
+        `llama.cpp ${threads}T: prefill ${median(pre).toFixed(1)} tok/s, decode ${median(dec).toFixed(2)} tok/s`,
+      );
+      await ctx.dispose();
+    }
+    await model.dispose();
+    await llama.dispose();
+    llamaAvailable = true;
+  }
+}
+
+// ---- summary
+console.log(
+  '\n| engine | threads | prefill tok/s | decode tok/s | decode GB/s | share of measured bw | vs llama.cpp (prefill / decode) |',
+);
+console.log('|---|---|---|---|---|---|---|');
+for (const key of Object.keys(results)) {
+  const [who, t] = key.split('-') as [string, string];
+  const r = results[key]!;
+  const gbs = (r.decode * bytesPerToken(LAYERS)) / GB;
+  const peer = results[`llama-${t}`];
+  const ratio =
+    who === 'ours' && peer
+      ? `${(r.prefill / peer.prefill).toFixed(2)}x / ${(r.decode / peer.decode).toFixed(2)}x`
+      : '';
+  console.log(
+    `| ${who === 'ours' ? 'harmonia' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
+  );
+}
+console.log(
+  `\nbytes read per decoded token: ${(bytesPerToken(LAYERS) / GB).toFixed(3)} GB at ${LAYERS} layers, ${(bytesPerToken(24) / GB).toFixed(3)} GB at 24 layers`,
+);
+if (perLayerMs !== undefined && perLayerMs <= 0) {
+  console.log('per-layer time came out non-positive: the host was too noisy in this run to separate it');
+} else if (perLayerMs !== undefined) {
+  const t24 = 1000 / results['ours-2']!.decode + (24 - LAYERS) * perLayerMs;
+  console.log(
+    `extrapolated 24-layer decode at 2 threads: ${(1000 / t24).toFixed(2)} tok/s (${LAYERS}-layer time + ${24 - LAYERS} x ${perLayerMs.toFixed(2)} ms; roofline at the measured ${bw[2]!.toFixed(1)} GB/s: ${((bw[2]! * GB) / bytesPerToken(24)).toFixed(2)} tok/s)`,
+  );
+}
+if (!llamaAvailable) console.log('llama.cpp was not measured in this run.');
+if (!args.keep) {
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`removed ${dir}`);
+}
