@@ -67,9 +67,11 @@ class InstantBackend implements TokenBackend {
   readonly id = 'instant';
   private i = 0;
   promptTokens = 0;
+  lastPrompt: number[] = [];
   constructor(private readonly outputs: number[][]) {}
   private next(r: TokenRequest) {
     this.promptTokens = r.prompt.length;
+    this.lastPrompt = r.prompt;
     return this.outputs[this.i++ % this.outputs.length]!;
   }
   async generate(r: TokenRequest) {
@@ -91,10 +93,13 @@ class InstantBackend implements TokenBackend {
   }
 }
 
-/** Always the same 20-message history; appends are dropped (the store is not what is measured). */
+/**
+ * Always the same 20-message history, as fresh objects on every load like a real store (so nothing rendered
+ * in an earlier run is reused); appends are dropped (the store is not what is measured).
+ */
 class FixedStore implements ConversationStore {
   async load(id: string): Promise<ConversationRecord> {
-    return { id, messages: history.slice(), createdAt: '', updatedAt: '' };
+    return { id, messages: history.map((m) => ({ ...m })), createdAt: '', updatedAt: '' };
   }
   async append(): Promise<void> {}
   async list() {
@@ -185,29 +190,31 @@ const peerHistory = history.filter((m) => m.channel !== 'analysis');
 const naive = naiveTurn(peerHistory, input, FINAL);
 if (check.finalText !== naive.final) throw new Error('runtime and peer disagree on the final text');
 const view = [...check.transcript.slice(0, 2), ...peerHistory, check.newMessages[0]!];
-const oursPrompt = renderConversationForCompletion({ messages: view }, 'assistant');
-if (decode(oursPrompt) !== decode(naive.prompt)) throw new Error('runtime and peer render different prompts');
+const fullRender = renderConversationForCompletion({ messages: view }, 'assistant');
+if (fullRender.join() !== finalAgent.backend.lastPrompt.join())
+  throw new Error('incremental prompt != full render');
+if (decode(fullRender) !== decode(naive.prompt)) throw new Error('runtime and peer render different prompts');
 const oursPromptTokens = finalAgent.backend.promptTokens;
 
-const N = 300;
-const ROUNDS = 7;
+const N = 100;
+const ROUNDS = 21;
 const rows: Record<string, number[]> = {
-  'runtime: final-answer turn (1 model call)': [],
-  'runtime: tool turn, per model call (2 calls + tool)': [],
+  'runtime: final-answer run (1 model call, cold history)': [],
+  'runtime: tool run, per model call (2 calls + 1 tool)': [],
   'peer: naive template render + encode + regex parse': [],
-  'part: Harmony render of the prompt alone': [],
+  'part: full Harmony render of the prompt alone': [],
 };
 for (let r = 0; r < ROUNDS; r++) {
-  rows['runtime: final-answer turn (1 model call)']!.push(
+  rows['runtime: final-answer run (1 model call, cold history)']!.push(
     await timeAsync(N, () => run(finalAgent.agent, input, { conversationId: 'bench' })),
   );
-  rows['runtime: tool turn, per model call (2 calls + tool)']!.push(
+  rows['runtime: tool run, per model call (2 calls + 1 tool)']!.push(
     (await timeAsync(N, () => run(toolAgent.agent, input, { conversationId: 'bench' }))) / 2,
   );
   rows['peer: naive template render + encode + regex parse']!.push(
     timeSync(N, () => naiveTurn(peerHistory, input, FINAL)),
   );
-  rows['part: Harmony render of the prompt alone']!.push(
+  rows['part: full Harmony render of the prompt alone']!.push(
     timeSync(N, () => renderConversationForCompletion({ messages: view }, 'assistant')),
   );
 }
@@ -222,8 +229,12 @@ for (const [k, xs] of Object.entries(rows)) {
     `${k.padEnd(56)} ${(best(xs) * 1000).toFixed(1).padStart(7)} µs (${(median(xs) * 1000).toFixed(1)} µs)`,
   );
 }
-const ours = best(rows['runtime: final-answer turn (1 model call)']!);
+const ours = best(rows['runtime: final-answer run (1 model call, cold history)']!);
+const oursTool = best(rows['runtime: tool run, per model call (2 calls + 1 tool)']!);
 const peer = best(rows['peer: naive template render + encode + regex parse']!);
 console.log(
-  `ratio runtime / naive peer: ${(ours / peer).toFixed(2)}x  (goal: runtime < 1 ms per model call: ${ours < 1 ? 'met' : 'NOT met'})`,
+  `ratio runtime / naive peer: ${(ours / peer).toFixed(2)}x cold single call, ${(oursTool / peer).toFixed(2)}x per call in a tool run`,
+);
+console.log(
+  `goal < 1 ms per model call on a 20-message conversation: ${Math.max(ours, oursTool) < 1 ? 'met' : 'NOT met'}`,
 );

@@ -8,6 +8,7 @@ import type { ReasoningMonitor } from '../safety/monitor.js';
 import { type ConversationStore, InMemoryConversationStore } from '../store/store.js';
 import type { ToolNamespace } from '../tools/types.js';
 import { AgentConfigError } from './errors.js';
+import { PromptRenderer } from './prompt.js';
 
 export interface SamplingSettings {
   temperature?: number;
@@ -82,6 +83,8 @@ export class Agent {
   readonly maxTurns: number;
   readonly maxIdenticalCalls: number;
   readonly maxRetries: number;
+  /** Renders prompts incrementally (internal; shared by the runs of this agent). */
+  readonly prompts = new PromptRenderer();
   /** The output schema as JSON Schema, when `output` is set. */
   readonly outputJsonSchema: JsonSchema | undefined;
 

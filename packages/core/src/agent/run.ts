@@ -10,13 +10,7 @@ import type {
   TurnTrouble,
 } from '../backend/types.js';
 import { describeIssues } from '../functions/schema.js';
-import {
-  encodeText,
-  renderConversationForCompletion,
-  STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
-  StreamParser,
-  Tok,
-} from '../harmony/api.js';
+import { encodeText, STOP_TOKENS_FOR_ASSISTANT_ACTIONS, StreamParser, Tok } from '../harmony/api.js';
 import type { Message, ReasoningEffort } from '../harmony/types.js';
 import { type Agent, isChooser } from './agent.js';
 import { classifyTurn, isToolCall, type TurnOutcome } from './classify.js';
@@ -32,6 +26,7 @@ import {
 } from './errors.js';
 import type { RunEvent, TurnAction } from './events.js';
 import { MonitorGate } from './monitor-gate.js';
+import { forgetRendered } from './prompt.js';
 import type { RunResult, RunStatus, RunUsage, TurnRecord } from './result.js';
 import { allToolConfigs, preamble, promptView, textMessage } from './transcript.js';
 
@@ -356,7 +351,10 @@ class RunState {
         yield { type: 'guardrail_tripped', stage: 'output', guardrail: g.name, reason: v.reason };
         const reply = v.reply ?? '';
         // The refused answer must not reach the model's context later either.
-        if (finalMsg) finalMsg.content = [{ type: 'text', text: reply }];
+        if (finalMsg) {
+          finalMsg.content = [{ type: 'text', text: reply }];
+          forgetRendered(finalMsg);
+        }
         return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason: v.reason } });
       }
     }
@@ -431,8 +429,12 @@ class RunState {
     nudge: boolean,
   ): AsyncGenerator<RunEvent, TurnData> {
     this.lastPreamble = preamble(this.agent, this.effort);
-    const messages = [...this.lastPreamble, ...promptView(this.history)];
-    let prompt = renderConversationForCompletion({ messages }, 'assistant', { autoDropAnalysis: false });
+    // Same tokens as renderConversationForCompletion(preamble + view, 'assistant'), rendered incrementally.
+    let prompt = this.agent.prompts.render(
+      this.lastPreamble,
+      `${this.effort}|${this.agent.currentDate()}`,
+      promptView(this.history),
+    );
     const parser = new StreamParser({ role: 'assistant' });
     if (nudge) {
       const prefill = [Tok.channel, ...encodeText('final'), Tok.message];
