@@ -108,7 +108,7 @@ console.log(
   `prompts: ${N} (mean ${Math.round(prompts.reduce((s, p) => s + p.length, 0) / N)} chars, max ${Math.max(...prompts.map((p) => p.length))})`,
 );
 console.log(
-  `router (featurise + 5 heads + policy): p50 ${us(q(routed, 0.5))}  p99 ${us(q(routed, 0.99))}  max ${us(q(routed, 1))}`,
+  `router (featurise + all heads + policy): p50 ${us(q(routed, 0.5))}  p99 ${us(q(routed, 0.99))}  max ${us(q(routed, 1))}`,
 );
 console.log(`naive string-keyed bag of words (1 head): p50 ${us(q(naive, 0.5))}  p99 ${us(q(naive, 0.99))}`);
 console.log(`length-only baseline: p50 ${us(q(length, 0.5))}  p99 ${us(q(length, 0.99))}`);
