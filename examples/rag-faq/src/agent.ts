@@ -1,0 +1,63 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Backend, BackendChooser, ModelSize } from '@harmonia/core';
+import { createSupportBot, type SupportBot, type SupportBotOptions } from '@harmonia/support-bot';
+import { defaultEmbedder, type Embedder } from './embedders.js';
+import { faqNamespace } from './namespace.js';
+import { bundledDocsDir } from './paths.js';
+import { FaqIndex, type IndexReport } from './store.js';
+
+export interface FaqAgentOptions {
+  backend?: Backend | BackendChooser;
+  backends?: Record<ModelSize, Backend>;
+  /** Folder of Markdown/HTML/text docs; default the bundled Harmonia docs. */
+  docsDir?: string;
+  /** LanceDB folder or URI (`s3://...`); default `$HARMONIA_DB` or `~/.cache/harmonia/faq`. */
+  db?: string;
+  storageOptions?: Record<string, string>;
+  embedder?: Embedder;
+  /** Base URL of the published docs, for citation links (`<base>/<doc without extension>`). */
+  docsBaseUrl?: string;
+  /** Anything else for `createSupportBot` (policy, reply cap, escalation...). */
+  support?: Partial<SupportBotOptions>;
+}
+
+export interface FaqAgent {
+  bot: SupportBot;
+  index: FaqIndex;
+  report: IndexReport;
+  /** The docs page of an entry id, when `docsBaseUrl` is set. */
+  link: (id: string) => string | undefined;
+}
+
+export function defaultDbPath(): string {
+  return process.env.HARMONIA_DB ?? join(homedir(), '.cache', 'harmonia', 'faq');
+}
+
+/** The RAG FAQ support agent: indexes the docs (incrementally), then a support bot with the `faq` namespace. */
+export async function createFaqAgent(options: FaqAgentOptions): Promise<FaqAgent> {
+  const index = await FaqIndex.open({
+    uri: options.db ?? defaultDbPath(),
+    embedder: options.embedder ?? defaultEmbedder(),
+    ...(options.storageOptions ? { storageOptions: options.storageOptions } : {}),
+  });
+  const report = await index.indexFolder(options.docsDir ?? bundledDocsDir);
+  const base = options.docsBaseUrl?.replace(/\/+$/, '');
+  const link = (id: string) =>
+    base ? `${base}/${id.replace(/#.*$/, '').replace(/\.(md|markdown|html?|txt)$/, '')}` : undefined;
+  const bot = createSupportBot({
+    policy: {
+      product: 'Harmonia',
+      allowed: [
+        'installing, configuring and running Harmonia',
+        'model backends (Ollama, vLLM, the native engine)',
+        'agents, tools, routing, safety, the bots and the FAQ agent',
+      ],
+    },
+    ...(options.backend ? { backend: options.backend } : {}),
+    ...(options.backends ? { backends: options.backends } : {}),
+    tools: [faqNamespace(index, { link: (_doc, id) => link(id) })],
+    ...options.support,
+  });
+  return { bot, index, report, link };
+}
