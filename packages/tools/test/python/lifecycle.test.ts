@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toolPythonCommand } from '../../../cli/src/commands/tool-python.js';
 import {
   containerSpec,
@@ -24,13 +24,22 @@ let docker: Docker;
 let image: string;
 let scratch: string;
 
+let setupError: unknown;
 beforeAll(async () => {
-  ({ docker, image } = await requireDocker());
-  scratch = await mkdtemp(join(tmpdir(), 'harmonia-python-test-'));
+  try {
+    ({ docker, image } = await requireDocker());
+    scratch = await mkdtemp(join(tmpdir(), 'harmonia-python-test-'));
+  } catch (err) {
+    setupError = err;
+  }
+});
+// Without Docker every test fails with the setup message (rather than being skipped).
+beforeEach(() => {
+  if (setupError) throw setupError;
 });
 
 afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
 async function sessionContainers(session: string): Promise<Docker.ContainerInfo[]> {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import type Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createPythonTool,
   formatResult,
@@ -28,10 +28,19 @@ async function ourContainers(): Promise<Docker.ContainerInfo[]> {
   });
 }
 
+let setupError: unknown;
 beforeAll(async () => {
-  const env = await requireDocker();
-  docker = env.docker;
-  sandbox = new PythonSandbox({ docker, image: env.image, interruptGraceMs: 1000 });
+  try {
+    const env = await requireDocker();
+    docker = env.docker;
+    sandbox = new PythonSandbox({ docker, image: env.image, interruptGraceMs: 1000 });
+  } catch (err) {
+    setupError = err;
+  }
+});
+// Without Docker every test fails with the setup message (rather than being skipped).
+beforeEach(() => {
+  if (setupError) throw setupError;
 });
 
 afterAll(async () => {
