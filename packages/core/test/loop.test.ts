@@ -411,3 +411,15 @@ describe('abort and disposal', () => {
     expect(disposed).toEqual(['spam-1']);
   });
 });
+
+describe('malformed model output', () => {
+  it('repairs a headerless refusal, reports the repair and never shows the salvaged text as the answer', async () => {
+    const { agent } = scriptedAgent([
+      'We must refuse.<|end|><|start|>assistant<|channel|>final<|message|>Sorry, no.<|return|>',
+    ]);
+    const { result, events } = await collect(agent, 'do something bad');
+    expect(result.finalText).toBe('Sorry, no.');
+    expect(events.find((e) => e.type === 'harmony_repair')).toMatchObject({ kind: 'missing_message' });
+    expect(deltas(events, 'final_delta')).toBe('Sorry, no.');
+  });
+});

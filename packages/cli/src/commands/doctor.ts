@@ -336,7 +336,8 @@ export const doctorCommand: Command = {
     const spec = v.backend;
     if (!spec) throw new UsageError('--backend is required (URL or ollama:MODEL)');
     const r = reporter(io);
-    if (spec.startsWith('ollama:')) await doctorOllama(spec.slice('ollama:'.length), timeoutMs, r);
+    const ollama = /^ollama(-chat)?:(.+)$/.exec(spec);
+    if (ollama) await doctorOllama(ollama[2]!, timeoutMs, r);
     else if (/^(chat:|responses:)?https?:\/\//.test(spec))
       await doctorUrl(spec.replace(/^(chat|responses):/, ''), v.model, timeoutMs, r);
     else throw new UsageError(`doctor probes servers: --backend URL or ollama:MODEL, got '${spec}'`);

@@ -34,6 +34,8 @@ export type RunEvent =
     }
   | { type: 'turn_outcome'; turn: number; outcome: TurnOutcome; action: TurnAction }
   | { type: 'monitor_flagged'; turn: number; monitor: string; reason: string }
+  /** The model's output was malformed Harmony and the lenient parser repaired it (for developers and logs). */
+  | { type: 'harmony_repair'; turn: number; kind: string; detail: string }
   | { type: 'guardrail_tripped'; stage: 'input' | 'output'; guardrail: string; reason: string }
   | { type: 'conversation_closed'; reason: string }
   | { type: 'error'; error: Error }

@@ -480,6 +480,8 @@ class RunState {
           if (ev.type === 'header') {
             channel = ev.channel;
             recipient = ev.recipient;
+          } else if (ev.type === 'repair') {
+            yield { type: 'harmony_repair', turn, kind: ev.kind, detail: ev.detail };
           } else if (ev.type === 'message_done') {
             if (ev.message.channel === 'analysis') gate.observe(reasoning);
           } else if (ev.type === 'content_delta' && !recipient) {
@@ -506,7 +508,9 @@ class RunState {
       }
       if (gate.flagged !== undefined) break;
     }
-    parser.end();
+    for (const ev of parser.end()) {
+      if (ev.type === 'repair') yield { type: 'harmony_repair', turn, kind: ev.kind, detail: ev.detail };
+    }
     const flag = await gate.verdict(reasoning);
     if (flag !== undefined) {
       yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
