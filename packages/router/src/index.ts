@@ -38,7 +38,9 @@ export { fnv1a, mulberry32 } from './hash.js';
 export {
   LLM_ROUTER_INSTRUCTIONS,
   type LlmRouteAnswer,
+  type LlmRouterBackendOptions,
   type LlmRouterFn,
+  llmRouterFromBackend,
   parseLlmRouteAnswer,
 } from './llm-router.js';
 export {

@@ -1,4 +1,13 @@
-import type { ModelSize, ReasoningEffort } from '@harmonia/core';
+import {
+  type Conversation,
+  type ModelSize,
+  parseMessagesFromCompletionTokens,
+  type ReasoningEffort,
+  renderConversationForCompletion,
+  STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
+  systemContent,
+  type TokenBackend,
+} from '@harmonia/core';
 
 /** What an LLM router says; either field may be missing when it is unsure. */
 export interface LlmRouteAnswer {
@@ -29,4 +38,40 @@ export function parseLlmRouteAnswer(reply: string): LlmRouteAnswer | undefined {
   if (model === '20b' || model === '120b') out.model = model;
   if (effort === 'low' || effort === 'medium' || effort === 'high') out.effort = effort;
   return out.model || out.effort ? out : undefined;
+}
+
+export interface LlmRouterBackendOptions {
+  /** Output budget for the routing call (default 256 tokens). */
+  maxTokens?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * An `LlmRouterFn` over a token backend (point it at gpt-oss-20b): renders system (low effort), developer
+ * (the routing instructions) and user (the query) messages in Harmony, samples greedily, and returns the text of
+ * the final channel (or of the last message when there is no final one).
+ */
+export function llmRouterFromBackend(
+  backend: TokenBackend,
+  options: LlmRouterBackendOptions = {},
+): LlmRouterFn {
+  return async (instructions, query) => {
+    const conversation: Conversation = {
+      messages: [
+        { role: 'system', content: [systemContent({ reasoning_effort: 'Low' })] },
+        { role: 'developer', content: [{ type: 'developer_content', instructions }] },
+        { role: 'user', content: [{ type: 'text', text: query }] },
+      ],
+    };
+    const result = await backend.generate({
+      prompt: renderConversationForCompletion(conversation, 'assistant'),
+      stop: [...STOP_TOKENS_FOR_ASSISTANT_ACTIONS],
+      maxTokens: options.maxTokens ?? 256,
+      temperature: 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const messages = parseMessagesFromCompletionTokens(result.tokens, { role: 'assistant' });
+    const answer = messages.findLast((m) => m.channel === 'final') ?? messages[messages.length - 1];
+    return (answer?.content ?? []).map((c) => (c.type === 'text' ? c.text : '')).join('');
+  };
 }

@@ -1,6 +1,11 @@
 import { Agent, type ChooseContext, run, ScriptedBackend } from '@harmonia/core';
 import { describe, expect, it } from 'vitest';
-import { createRouterChooser, parseLlmRouteAnswer, RouterChooserError } from '../src/index.js';
+import {
+  createRouterChooser,
+  llmRouterFromBackend,
+  parseLlmRouteAnswer,
+  RouterChooserError,
+} from '../src/index.js';
 
 const SIMPLE = 'What are your store hours on Saturday?';
 const HARD =
@@ -94,6 +99,28 @@ describe('LLM-as-router fallback', () => {
       llm: async () => ({ effort: 'medium' }),
     });
     expect((await c.choose(ctx(SIMPLE))).decision.arm).toBe('20b-medium');
+  });
+
+  it('can ask gpt-oss through a token backend, in Harmony, at low effort', async () => {
+    const router20b = new ScriptedBackend(
+      [
+        '<|channel|>analysis<|message|>A multi-step problem.<|end|><|start|>assistant<|channel|>final<|message|>{"model":"120b","effort":"high"}<|return|>',
+      ],
+      { id: 'router-20b' },
+    );
+    const c = createRouterChooser({
+      backends,
+      policy: { uncertainBand: [0, 1] },
+      llm: llmRouterFromBackend(router20b),
+    });
+    const d = (await c.choose(ctx(SIMPLE, { conversationId: 'llm-backend' }))).decision;
+    expect(d.arm).toBe('120b-high');
+    const prompt = router20b.promptText(0);
+    expect(prompt).toContain('Reasoning: low');
+    expect(prompt).toContain('<|start|>developer<|message|># Instructions');
+    expect(prompt).toContain(`<|start|>user<|message|>${SIMPLE}<|end|>`);
+    expect(prompt.endsWith('<|start|>assistant')).toBe(true);
+    router20b.assertDone();
   });
 
   it('parses replies', () => {
