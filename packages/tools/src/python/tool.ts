@@ -43,20 +43,9 @@ export function createPythonTool(options: PythonToolOptions = {}): PythonTool {
   };
 }
 
-// TODO(lead): drop this copy once `pythonNamespace()` in @harmonia/core is implemented; it is the same text
-// (shared/spec/harmony.md §3.1, harmony's `ToolNamespaceConfig::python()`).
-const STATEFUL_PYTHON_DESCRIPTION =
-  'Use this tool to execute Python code in your chain of thought. The code will not be shown to the user. This tool should be used for internal reasoning, but not for code that is intended to be visible to the user (e.g. when creating plots, tables, or files).\n\n' +
-  "When you send a message containing Python code to python, it will be executed in a stateful Jupyter notebook environment. python will respond with the output of the execution or time out after 120.0 seconds. The drive at '/mnt/data' can be used to save and persist user files. Internet access for this session is UNKNOWN. Depends on the cluster.";
-
 /** The official stateful namespace; a limit other than 120 s is written into the text so the model is told the truth. */
 export function pythonConfig(timeoutMs = 120_000): ToolNamespaceConfig {
-  let config: ToolNamespaceConfig;
-  try {
-    config = pythonNamespace();
-  } catch {
-    config = { name: 'python', description: STATEFUL_PYTHON_DESCRIPTION, tools: [] };
-  }
+  const config = pythonNamespace();
   if (timeoutMs === 120_000 || !config.description) return config;
   const seconds = (timeoutMs / 1000).toFixed(1);
   return { ...config, description: config.description.replace('120.0 seconds', `${seconds} seconds`) };
