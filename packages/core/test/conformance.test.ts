@@ -19,6 +19,7 @@ import {
   OllamaGenerateBackend,
   PROFILES,
   ResponsesBackend,
+  RunAbortedError,
   type RunEvent,
   run,
   runStream,
@@ -272,6 +273,26 @@ describe.each(CASES)('conformance: $name', (c) => {
     const agent = weatherAgent(c.make(server.url), []);
     await expect(run(agent, 'Weather?')).rejects.toBeInstanceOf(TruncatedTurnError);
     expect(server.requests).toHaveLength(3);
+  });
+
+  it('aborts a stalled stream when the caller aborts', async () => {
+    const handler = c.handler([FINAL_TURN]);
+    server = await new FakeServer(async (req) => {
+      const reply = await handler(req);
+      if ('sse' in reply) return { ...reply, sse: reply.sse.slice(0, -2), hang: true };
+      if ('ndjson' in reply) return { ...reply, ndjson: reply.ndjson.slice(0, -2), hang: true };
+      return reply;
+    }).start();
+    const agent = weatherAgent(c.make(server.url), []);
+    const ac = new AbortController();
+    const t0 = Date.now();
+    const err = await (async () => {
+      for await (const ev of runStream(agent, 'Weather?', { signal: ac.signal, includeReasoning: true })) {
+        if (ev.type === 'reasoning_delta') ac.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RunAbortedError);
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('turns an HTTP error into a BackendError naming the server', async () => {

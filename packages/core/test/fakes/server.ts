@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** What a fake endpoint answers. */
 export type FakeReply =
   | { status: number; json: unknown }
-  | { sse: unknown[]; named?: boolean; done?: boolean }
-  | { ndjson: unknown[] };
+  | { sse: unknown[]; named?: boolean; done?: boolean; hang?: boolean }
+  | { ndjson: unknown[]; hang?: boolean };
 
 export interface RecordedRequest {
   method: string;
@@ -61,11 +61,13 @@ export class FakeServer {
         if (reply.named && type) res.write(`event: ${type}\n`);
         res.write(`data: ${JSON.stringify(ev)}\n\n`);
       }
+      if (reply.hang) return; // a model that stalls mid-answer: the connection stays open
       if (reply.done !== false) res.write('data: [DONE]\n\n');
       res.end();
     } else {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       for (const line of reply.ndjson) res.write(`${JSON.stringify(line)}\n`);
+      if (reply.hang) return;
       res.end();
     }
   }
