@@ -16,7 +16,7 @@ session's container outlives this command: variables, imports and /mnt/data file
   --session ID       session (conversation) id: letters, digits, '.', '_', '-'
   --code CODE        the code; without it, code is read from stdin
   --timeout SECONDS  per-call limit (default 120, what the model is told)
-  --idle SECONDS     the session's container removes itself after this long unused (default 900)
+  --idle SECONDS     the session's kernel stops after this long unused (default 900); the next call starts afresh
   --image IMAGE      sandbox image (default: the one 'harmonia python build-image' builds)
   --json             print the full result as JSON instead of the tool message
   --dispose          remove the session's container and exit

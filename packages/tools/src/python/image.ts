@@ -159,7 +159,6 @@ export async function buildImage(options: BuildImageOptions = {}): Promise<Build
   const started = performance.now();
   if (options.ifMissing && (await imageExists(docker, tag))) {
     const info = await docker.getImage(tag).inspect();
-    log(`image ${tag} already exists; skipping the build`);
     return { tag, built: false, size: info.Size, seconds: 0 };
   }
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
