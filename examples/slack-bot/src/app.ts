@@ -1,0 +1,124 @@
+import type { Server } from 'node:http';
+import type { ChatAdapter, ChatSink } from '@harmonia/support-bot';
+import { App, LogLevel, type webApi } from '@slack/bolt';
+
+type WebClient = webApi.WebClient;
+
+export interface SlackAppOptions {
+  token: string;
+  signingSecret: string;
+  adapter: ChatAdapter;
+  /** User ids allowed to `!reset` / `!close` a conversation. */
+  moderators?: readonly string[];
+  /** Port for Bolt's HTTP receiver (`POST /slack/events`); 0 picks a free one. */
+  port?: number;
+  /** Web API base for tests (`http://127.0.0.1:PORT/api/`). */
+  slackApiUrl?: string;
+  /** Answer before acknowledging the event (tests; Slack wants an ack within 3 s, so off by default). */
+  processBeforeResponse?: boolean;
+}
+
+export interface SlackApp {
+  app: App;
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Slack's practical limit for one message's text. */
+export const SLACK_MAX_LENGTH = 40_000;
+
+interface SlackMessageEvent {
+  channel: string;
+  user?: string;
+  text?: string;
+  ts: string;
+  thread_ts?: string;
+  channel_type?: string;
+  bot_id?: string;
+  subtype?: string;
+}
+
+/**
+ * The support bot on Slack with Bolt's HTTP receiver: answers mentions in the message's thread, follow-ups in
+ * threads it is part of, and DMs; one conversation per thread or DM. Answers stream in with `chat.update`
+ * (Slack has no typing indicator for bot tokens). Bolt's WebClient waits out 429s by itself.
+ */
+export async function startSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const app = new App({
+    token: options.token,
+    signingSecret: options.signingSecret,
+    processBeforeResponse: options.processBeforeResponse ?? false,
+    logLevel: LogLevel.WARN,
+    ...(options.slackApiUrl
+      ? { clientOptions: { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 } } }
+      : {}),
+  });
+  const threads = new Set<string>();
+  const moderators = new Set(options.moderators ?? []);
+
+  const handle = async (client: WebClient, ev: SlackMessageEvent, botUserId: string | undefined) => {
+    if (ev.bot_id || ev.subtype || !ev.user || (botUserId && ev.user === botUserId)) return;
+    const text = (ev.text ?? '').replace(/<@[A-Z0-9]+>/g, '').trim() || 'hello';
+    const isDm = ev.channel_type === 'im';
+    const threadTs = isDm ? ev.thread_ts : (ev.thread_ts ?? ev.ts);
+    const conversationId =
+      isDm && !ev.thread_ts ? `dm:${ev.channel}:${ev.user}` : `thread:${ev.channel}:${threadTs}`;
+    if (!isDm) threads.add(conversationId);
+    await options.adapter.onMessage(
+      { conversationId, text, author: ev.user, isModerator: moderators.has(ev.user) },
+      slackSink(client, ev.channel, threadTs),
+    );
+  };
+
+  app.event('app_mention', async ({ event, client, context }) => {
+    await handle(client, { ...(event as SlackMessageEvent), channel_type: 'channel' }, context.botUserId);
+  });
+  app.message(async ({ message, client, context }) => {
+    const ev = message as SlackMessageEvent;
+    if (ev.channel_type === 'im') return handle(client, ev, context.botUserId);
+    // Follow-ups without a mention, in threads the bot answers in (mentions arrive as app_mention).
+    const id = `thread:${ev.channel}:${ev.thread_ts}`;
+    const mentionsBot = context.botUserId && ev.text?.includes(`<@${context.botUserId}>`);
+    if (ev.thread_ts && threads.has(id) && !mentionsBot) return handle(client, ev, context.botUserId);
+  });
+
+  const server = (await app.start(options.port ?? 3000)) as Server;
+  const address = server.address();
+  return {
+    app,
+    server,
+    port: typeof address === 'object' && address ? address.port : (options.port ?? 3000),
+    async stop() {
+      await app.stop();
+    },
+  };
+}
+
+function slackSink(client: WebClient, channel: string, threadTs: string | undefined): ChatSink {
+  let ts: string | undefined;
+  return {
+    // Bot tokens have no typing indicator on Slack; the first streamed sentence arrives quickly instead.
+    typing: async () => {},
+    post: async (text) => {
+      const res = await client.chat.postMessage({
+        channel,
+        text,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        unfurl_links: false,
+      });
+      ts = res.ts;
+    },
+    edit: async (text) => {
+      if (ts) await client.chat.update({ channel, ts, text });
+      else {
+        const res = await client.chat.postMessage({
+          channel,
+          text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        });
+        ts = res.ts;
+      }
+    },
+  };
+}
