@@ -93,7 +93,13 @@ try:
 except OSError:
     pass
 
-user_globals = {'__name__': '__main__', '__builtins__': builtins}
+def display(*objs):
+    # Notebook code often calls display(); show each value's repr like a cell result.
+    for obj in objs:
+        print(repr(obj))
+
+
+user_globals = {'__name__': '__main__', '__builtins__': builtins, 'display': display}
 cell_count = 0
 
 

@@ -63,6 +63,7 @@ describe('python sandbox: notebook behaviour', () => {
     expect((await run(id, 'y = 3')).output).toBe('');
     expect((await run(id, '_')).output).toBe('[2, 1]\n');
     expect(formatResult(await run(id, 'y = 4'))).toBe('[no output]');
+    expect((await run(id, 'display(y, "s")\ny + 1')).output).toBe("4\n's'\n5\n");
   });
 
   it('captures stderr, subprocess output and tracebacks in order, without kernel frames', async () => {
