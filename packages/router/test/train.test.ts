@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_WEIGHTS_PATH,
   parseRows,
   RouterDataError,
   RouterModel,
   RouterWeightsError,
+  readWeightsFile,
   splitOf,
   toExamples,
   trainRouter,
@@ -50,6 +52,17 @@ describe('training', () => {
     const a = trainRouter([bench, support], { seed: 1, epochs: 2 }).weights;
     const b = trainRouter([flipped, support], { seed: 1, epochs: 2 }).weights;
     expect(b.heads).toEqual(a.heads);
+  });
+});
+
+describe('shipped weights', () => {
+  it('are exactly what `router train` makes from the committed data with seed 1', {
+    timeout: 180_000,
+  }, () => {
+    const { weights } = trainRouter([benchmarkData(), supportData()], { seed: 1 });
+    const shipped = readWeightsFile(DEFAULT_WEIGHTS_PATH);
+    expect(weights.training).toEqual(shipped.training);
+    expect(JSON.stringify(weights)).toBe(JSON.stringify(shipped));
   });
 });
 
