@@ -1,6 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { ChatCompletionsBackend, OutputValidationError, PROFILES, run } from '../src/index.js';
+import {
+  Agent,
+  ChatCompletionsBackend,
+  OutputValidationError,
+  PROFILES,
+  type RunResult,
+  run,
+  ScriptedBackend,
+} from '../src/index.js';
 import { FakeServer } from './fakes/server.js';
 import { CHAT_FLAVORS, chatCompletions } from './fakes/wire.js';
 import { collect, deltas, H, scriptedAgent } from './helpers.js';
@@ -28,6 +36,14 @@ describe('structured output', () => {
     expect(backend.promptText(3)).toMatch(
       /does not match the response format \(celsius: [^)]*expected number/i,
     );
+  });
+
+  it('types the output from the schema', () => {
+    const typed = new Agent({ backend: new ScriptedBackend([]), output: { schema: Answer } });
+    expectTypeOf(typed).toEqualTypeOf<Agent<{ city: string; celsius: number }>>();
+    expectTypeOf(run(typed, 'x').catch(() => undefined)).resolves.toEqualTypeOf<
+      RunResult<{ city: string; celsius: number }> | undefined
+    >();
   });
 
   it('fails with OutputValidationError when the model never complies', async () => {

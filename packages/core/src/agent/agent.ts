@@ -18,7 +18,7 @@ export interface SamplingSettings {
   seed?: number;
 }
 
-export interface AgentOptions {
+export interface AgentOptions<TOutput = unknown> {
   name?: string;
   /** Rendered as the developer message's instructions. */
   instructions?: string;
@@ -56,14 +56,15 @@ export interface AgentOptions {
    * `# Response Formats` in the developer message (tools keep working), validated with the same schema, and
    * re-asked (within `maxRetries`) with the problems when it does not match; servers never enforce it for gpt-oss.
    */
-  output?: OutputFormat;
+  output?: OutputFormat<TOutput>;
 }
 
-export interface OutputFormat {
+export interface OutputFormat<TOutput = unknown> {
   /** Format name shown to the model (letters, digits, `_`). Default `answer`. */
   name?: string;
   description?: string;
-  schema: AnyZodSchema;
+  /** A zod 3 or 4 schema; `RunResult.output` gets its type. */
+  schema: AnyZodSchema & { _output?: TOutput };
 }
 
 export const isChooser = (b: Backend | BackendChooser): b is BackendChooser =>
@@ -72,14 +73,14 @@ export const isChooser = (b: Backend | BackendChooser): b is BackendChooser =>
 /**
  * An agent: instructions, tools, backend and limits. Immutable once built; `run(agent, input)` drives it.
  */
-export class Agent {
+export class Agent<TOutput = unknown> {
   readonly name: string;
   readonly instructions: string | undefined;
   readonly backend: Backend | BackendChooser;
   readonly effort: ReasoningEffort;
   readonly namespaces: ReadonlyMap<string, ToolNamespace>;
   readonly store: ConversationStore;
-  readonly options: Readonly<AgentOptions>;
+  readonly options: Readonly<AgentOptions<TOutput>>;
   readonly maxTurns: number;
   readonly maxIdenticalCalls: number;
   readonly maxRetries: number;
@@ -88,7 +89,7 @@ export class Agent {
   /** The output schema as JSON Schema, when `output` is set. */
   readonly outputJsonSchema: JsonSchema | undefined;
 
-  constructor(options: AgentOptions) {
+  constructor(options: AgentOptions<TOutput>) {
     if (!options.backend) throw new AgentConfigError('Agent needs a backend (or a BackendChooser)');
     this.options = options;
     this.name = options.name ?? 'agent';

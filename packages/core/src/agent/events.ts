@@ -9,7 +9,7 @@ export type TurnAction = 'done' | 'run_tools' | 'nudge' | 'retry' | 'reask' | 'f
  * Events of `runStream`. User-facing text is `final_delta` and `preamble_delta`; `reasoning_delta` is only
  * emitted when the caller asks for reasoning (`includeReasoning: true`), for developers.
  */
-export type RunEvent =
+export type RunEvent<TOutput = unknown> =
   | { type: 'turn_started'; turn: number; attempt: number; backend: string; decision?: RoutingDecision }
   | { type: 'reasoning_delta'; turn: number; delta: string }
   | { type: 'preamble_delta'; turn: number; delta: string }
@@ -39,4 +39,4 @@ export type RunEvent =
   | { type: 'guardrail_tripped'; stage: 'input' | 'output'; guardrail: string; reason: string }
   | { type: 'conversation_closed'; reason: string }
   | { type: 'error'; error: Error }
-  | { type: 'done'; result: RunResult };
+  | { type: 'done'; result: RunResult<TOutput> };

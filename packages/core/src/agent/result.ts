@@ -31,10 +31,10 @@ export interface TurnRecord {
   completionTokens: number;
 }
 
-export interface RunResult {
+export interface RunResult<TOutput = unknown> {
   status: RunStatus;
   /** With `output` set: the final answer parsed and validated by the output schema. */
-  output?: unknown;
+  output?: TOutput;
   /** The answer to show the user (a guardrail's reply when blocked; empty when stopped without one). */
   finalText: string;
   conversationId: string;

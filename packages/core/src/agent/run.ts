@@ -61,10 +61,17 @@ interface TurnData {
   stopped?: string;
 }
 
+/** Events the loop itself yields (`done` is added by `runStream`). */
+type LoopEvent = Exclude<RunEvent, { type: 'done' }>;
+
 const DEFAULT_STOPPED_REPLY = "Sorry, I can't help with that.";
 
 /** Runs the agent on one user message and resolves to the result (the non-streaming form of `runStream`). */
-export async function run(agent: Agent, input: string, options: RunOptions = {}): Promise<RunResult> {
+export async function run<TOutput>(
+  agent: Agent<TOutput>,
+  input: string,
+  options: RunOptions = {},
+): Promise<RunResult<TOutput>> {
   const it = runStream(agent, input, options);
   for (;;) {
     const step = await it.next();
@@ -76,14 +83,15 @@ export async function run(agent: Agent, input: string, options: RunOptions = {})
  * Runs the agent on one user message, yielding typed events; the last event is `done` with the result (also
  * the generator's return value). Failures yield an `error` event and then throw the typed error.
  */
-export async function* runStream(
-  agent: Agent,
+export async function* runStream<TOutput>(
+  agent: Agent<TOutput>,
   input: string,
   options: RunOptions = {},
-): AsyncGenerator<RunEvent, RunResult> {
-  const state = new RunState(agent, input, options);
+): AsyncGenerator<RunEvent<TOutput>, RunResult<TOutput>> {
+  const state = new RunState(agent as Agent<unknown>, input, options);
   try {
-    const result = yield* state.drive();
+    // The output was validated by the agent's own schema, so it has the schema's type.
+    const result = (yield* state.drive()) as RunResult<TOutput>;
     yield { type: 'done', result };
     return result;
   } catch (err) {
@@ -180,7 +188,7 @@ class RunState {
     this.routing.push(picked.decision);
   }
 
-  async *drive(): AsyncGenerator<RunEvent, RunResult> {
+  async *drive(): AsyncGenerator<LoopEvent, RunResult> {
     const { agent } = this;
     const rec = await agent.store.load(this.conversationId);
     this.history = rec?.messages ?? [];
@@ -248,7 +256,7 @@ class RunState {
         promptTokens: data.usage.promptTokens,
         completionTokens: data.usage.completionTokens,
       });
-      const outcomeEvent = (action: TurnAction): RunEvent => ({
+      const outcomeEvent = (action: TurnAction): LoopEvent => ({
         type: 'turn_outcome',
         turn,
         outcome,
@@ -338,7 +346,7 @@ class RunState {
       : { ok: false, problems: describeIssues(parsed.error), text };
   }
 
-  private async *finish(messages: Message[], output?: unknown): AsyncGenerator<RunEvent, RunResult> {
+  private async *finish(messages: Message[], output?: unknown): AsyncGenerator<LoopEvent, RunResult> {
     const finalMsg = messages.findLast((m) => m.channel === 'final' && m.role === 'assistant');
     const finalText = finalMsg ? messageText(finalMsg) : '';
     for (const g of this.agent.options.guardrails?.output ?? []) {
@@ -365,7 +373,7 @@ class RunState {
     calls: Message[],
     turn: number,
     guard: RepeatGuard,
-  ): AsyncGenerator<RunEvent, void> {
+  ): AsyncGenerator<LoopEvent, void> {
     const started = calls.map((call, i) => ({ call, callId: `${turn}.${i}`, t0: performance.now() }));
     for (const s of started) {
       yield {
@@ -427,7 +435,7 @@ class RunState {
     turn: number,
     attempt: number,
     nudge: boolean,
-  ): AsyncGenerator<RunEvent, TurnData> {
+  ): AsyncGenerator<LoopEvent, TurnData> {
     this.lastPreamble = preamble(this.agent, this.effort);
     // Same tokens as renderConversationForCompletion(preamble + view, 'assistant'), rendered incrementally.
     let prompt = this.agent.prompts.render(
@@ -524,7 +532,7 @@ class RunState {
     backend: MessageBackend,
     turn: number,
     attempt: number,
-  ): AsyncGenerator<RunEvent, TurnData> {
+  ): AsyncGenerator<LoopEvent, TurnData> {
     this.lastPreamble = preamble(this.agent, this.effort);
     const messages = [...this.lastPreamble, ...promptView(this.history)];
     this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, messages });
