@@ -120,7 +120,7 @@ for (const threads of [1, 2]) {
 }
 const rss = peakRss;
 console.log(
-  `resident memory after our runs: ${(rss / GB).toFixed(2)} GB (checkpoint ${(ckptBytes / GB).toFixed(2)} GB; mmap only faults in what is read)`,
+  `peak resident memory in our runs: ${(rss / GB).toFixed(2)} GB (checkpoint ${(ckptBytes / GB).toFixed(2)} GB, every page mapped at load; KV cache ${((2 * LAYERS * nkv * 4 * (PROMPT + DECODE + 1)) / GB).toFixed(3)} GB)`,
 );
 // Per-layer time: the same checkpoint with one layer fewer, decode at 2 threads.
 let perLayerMs: number | undefined;

@@ -193,9 +193,39 @@ AVX512_TARGET static void bf16_rows_avx512(const uint16_t* W, size_t K, const fl
   }
 }
 
+// Prefill: two weight rows share every activation load (halves the loads per multiply-add).
+template <int NT>
+AVX512_TARGET static void bf16_rowpairs_avx512(const uint16_t* W, size_t K, const float* X, size_t ldx, float* Y,
+                                               size_t ldy, int r0, int r1) {
+  int r = r0;
+  for (; r + 2 <= r1; r += 2) {
+    const uint16_t* w0 = W + static_cast<size_t>(r) * K;
+    const uint16_t* w1 = w0 + K;
+    __m512 acc0[NT], acc1[NT];
+    for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+    for (size_t k = 0; k < K; k += 16) {
+      const __m512 a = bf16x16(w0 + k), b = bf16x16(w1 + k);
+      for (int j = 0; j < NT; j++) {
+        const __m512 x = _mm512_loadu_ps(X + j * ldx + k);
+        acc0[j] = _mm512_fmadd_ps(a, x, acc0[j]);
+        acc1[j] = _mm512_fmadd_ps(b, x, acc1[j]);
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
+      Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+    }
+  }
+  if (r < r1) bf16_rows_avx512<NT>(W, K, X, ldx, Y, ldy, r, r1);
+}
+
 AVX512_TARGET static void matmul_bf16_avx512(const uint16_t* W, size_t K, const float* X, size_t ldx, int T,
                                              float* Y, size_t ldy, int r0, int r1) {
   int t = 0;
+  if (K % 16 == 0) {
+    for (; t + 6 <= T; t += 6) bf16_rowpairs_avx512<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+    for (; t + 3 <= T; t += 3) bf16_rowpairs_avx512<3>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  }
   for (; t + 6 <= T; t += 6) bf16_rows_avx512<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
   for (; t + 2 <= T; t += 2) bf16_rows_avx512<2>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
   for (; t < T; t++) bf16_rows_avx512<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
@@ -227,10 +257,50 @@ AVX512_TARGET static void mxfp4_rows_avx512(const uint8_t* blocks, const uint8_t
   }
 }
 
+// Prefill: decode two rows' blocks, then apply both to each token's activations.
+template <int NT>
+AVX512_TARGET static void mxfp4_rowpairs_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K,
+                                                const float* X, size_t ldx, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const __m512i m15 = _mm512_set1_epi32(15);
+  int r = r0;
+  for (; r + 2 <= r1; r += 2) {
+    const uint8_t* blk0 = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* blk1 = blk0 + nb * 16;
+    const uint8_t* sc0 = scales + static_cast<size_t>(r) * nb;
+    const uint8_t* sc1 = sc0 + nb;
+    __m512 acc0[NT], acc1[NT];
+    for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b++) {
+      const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk0 + b * 16)));
+      const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk1 + b * 16)));
+      const __m512 s0 = _mm512_set1_ps(kE8M0[sc0[b]]), s1 = _mm512_set1_ps(kE8M0[sc1[b]]);
+      const __m512 l0 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v0, m15), lut), s0);
+      const __m512 h0 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), lut), s0);
+      const __m512 l1 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v1, m15), lut), s1);
+      const __m512 h1 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), lut), s1);
+      const float* xb = X + b * 32;
+      for (int j = 0; j < NT; j++) {
+        const __m512 xe = _mm512_loadu_ps(xb + j * ldx), xo = _mm512_loadu_ps(xb + j * ldx + 16);
+        acc0[j] = _mm512_fmadd_ps(h0, xo, _mm512_fmadd_ps(l0, xe, acc0[j]));
+        acc1[j] = _mm512_fmadd_ps(h1, xo, _mm512_fmadd_ps(l1, xe, acc1[j]));
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
+      Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+    }
+  }
+  if (r < r1) mxfp4_rows_avx512<NT>(blocks, scales, K, X, ldx, Y, ldy, r, r1);
+}
+
 AVX512_TARGET static void matmul_mxfp4_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K,
                                               const float* X, size_t ldx, int T, float* Y, size_t ldy, int r0,
                                               int r1) {
   int t = 0;
+  for (; t + 6 <= T; t += 6) mxfp4_rowpairs_avx512<6>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t + 3 <= T; t += 3) mxfp4_rowpairs_avx512<3>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
   for (; t + 8 <= T; t += 8) mxfp4_rows_avx512<8>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
   for (; t + 4 <= T; t += 4) mxfp4_rows_avx512<4>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
   for (; t < T; t++) mxfp4_rows_avx512<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);

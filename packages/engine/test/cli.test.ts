@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../cli/src/command.js';
+import { engineCommand } from '../../cli/src/commands/engine.js';
+import { ensureNative } from './helpers.js';
+
+let dir: string;
+beforeAll(() => {
+  ensureNative();
+  dir = join(mkdtempSync(join(tmpdir(), 'harmonia-engine-cli-')), 'ckpt');
+}, 120_000);
+afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => {
+    out += d;
+  });
+  stderr.on('data', (d) => {
+    err += d;
+  });
+  const code = await engineCommand.run(args, { stdout, stderr, stdin: new PassThrough() });
+  return { code, out, err };
+}
+
+describe('harmonia engine', () => {
+  it('synth, logits and generate work end to end', async () => {
+    const s = await run(['synth', '--out', dir, '--preset', 'tiny', '--seed', '4']);
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.out).layers).toBe(4);
+    const l = await run(['logits', '--model', dir, '--tokens', '5,6,7', '--yarn', 'llama.cpp']);
+    expect(l.code).toBe(0);
+    const logits = JSON.parse(l.out).logits as number[][];
+    expect(logits).toHaveLength(3);
+    expect(logits[0]).toHaveLength(256);
+    const g = await run(['generate', '--model', dir, '--tokens', '5,6,7', '--max-tokens', '4', '--yarn', 'llama.cpp']);
+    expect(g.code).toBe(0);
+    const ids = g.out.split('\n')[0]!.split(',').map(Number);
+    expect(ids).toHaveLength(4);
+    // Greedy: the first generated token is the argmax of the last position's logits.
+    const last = logits[2]!;
+    expect(ids[0]).toBe(last.indexOf(Math.max(...last)));
+  });
+
+  it('reports bad flags as usage errors and bad models as exit code 1', async () => {
+    await expect(run(['logits', '--model', dir])).rejects.toBeInstanceOf(UsageError);
+    await expect(run(['synth', '--out', dir, '--preset', 'huge'])).rejects.toThrow(/tiny/);
+    const r = await run(['logits', '--model', join(dir, 'missing'), '--tokens', '1']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/missing checkpoint directory/);
+  });
+});
