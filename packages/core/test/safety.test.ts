@@ -31,7 +31,10 @@ describe('reasoning monitor', () => {
     expect(result.stop).toEqual({ by: 'monitor', reason: 'plans data exfiltration' });
     expect(deltas(events, 'final_delta')).toBe('');
     expect(events.find((e) => e.type === 'monitor_flagged')).toMatchObject({ monitor: 'patterns' });
-    expect(result.newMessages.some((m) => m.channel === 'final')).toBe(false);
+    // Only the refusal is stored as the reply; nothing of the flagged answer.
+    const finals = result.newMessages.filter((m) => m.channel === 'final');
+    expect(finals.map((m) => m.content)).toEqual([[{ type: 'text', text: 'I cannot help with that.' }]]);
+    expect(JSON.stringify(result.newMessages)).not.toContain('Here are the keys');
   });
 
   it('stops a turn before a tool runs', async () => {

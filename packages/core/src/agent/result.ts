@@ -1,5 +1,5 @@
 import type { FinishReason, RoutingDecision } from '../backend/types.js';
-import type { Message } from '../harmony/types.js';
+import type { Message, ReasoningEffort } from '../harmony/types.js';
 import type { TurnOutcome } from './classify.js';
 
 export type RunStatus =
@@ -25,6 +25,8 @@ export interface TurnRecord {
   turn: number;
   attempt: number;
   backend: string;
+  /** The reasoning effort this call was made with (the agent's, or the chooser's decision). */
+  effort: ReasoningEffort;
   outcome: TurnOutcome;
   finishReason: FinishReason;
   promptTokens: number;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { messageText } from '../backend/messages.js';
+import { assistantText, messageText } from '../backend/messages.js';
 import type {
   Backend,
   FinishReason,
@@ -251,6 +251,7 @@ class RunState {
         turn,
         attempt,
         backend: this.backend.id,
+        effort: this.effort,
         outcome,
         finishReason: data.finishReason,
         promptTokens: data.usage.promptTokens,
@@ -266,6 +267,8 @@ class RunState {
       if (data.stopped !== undefined) {
         yield outcomeEvent('stop');
         const reply = agent.options.stoppedReply ?? DEFAULT_STOPPED_REPLY;
+        // The refusal is what the user saw: it is the assistant's reply in the stored conversation.
+        this.add(assistantText('final', reply));
         return this.result('stopped', reply, { stop: { by: 'monitor', reason: data.stopped } });
       }
 
