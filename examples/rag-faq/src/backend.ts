@@ -71,7 +71,14 @@ async function getJson<T>(
     if (!res.ok) return { ok: false, error: `HTTP ${res.status}` };
     return { ok: true, body: (await res.json()) as T };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, error: cause ?? (err as Error).message };
+    const cause = (err as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+    return {
+      ok: false,
+      error:
+        cause?.code ??
+        cause?.errors?.[0]?.code ??
+        (cause as Error | undefined)?.message ??
+        (err as Error).message,
+    };
   }
 }
