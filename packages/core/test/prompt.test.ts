@@ -36,4 +36,25 @@ describe('incremental prompt rendering', () => {
       expect(backend.requests[i]!.prompt).toEqual(expected);
     });
   });
+
+  it('re-renders the system and developer messages when a tool config changes', async () => {
+    let description = 'Version one.';
+    const dynamic = {
+      name: 'kb',
+      placement: 'developer' as const,
+      config: () => ({
+        name: 'kb',
+        description,
+        tools: [{ name: 'get', description: 'Get.', parameters: null }],
+      }),
+      call: async () => ({ text: 'x' }),
+    };
+    const backend = new ScriptedBackend([H.final('a'), H.final('b')]);
+    const agent = new Agent({ tools: [dynamic], backend, currentDate: '2026-01-15' });
+    await run(agent, 'one');
+    description = 'Version two.';
+    await run(agent, 'two');
+    expect(backend.promptText(0)).toContain('Version one.');
+    expect(backend.promptText(1)).toContain('Version two.');
+  });
 });

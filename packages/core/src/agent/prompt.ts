@@ -10,7 +10,7 @@ import type { Message } from '../harmony/types.js';
 /**
  * Incremental prompt rendering. Within a run the prompt only grows (messages are appended), so each history
  * message is rendered once and its tokens reused by every later model call; the system and developer messages
- * are rendered once per effort and date. The result is token-for-token what
+ * are rendered once per distinct content (effort, date, instructions, tools). The result is token-for-token what
  * `renderConversationForCompletion(conversation, 'assistant')` gives (asserted in the tests): the Harmony layer
  * renders a conversation as its messages in order, the only cross-message dependency being whether a developer
  * message declares functions, which lives in the preamble.
@@ -32,14 +32,18 @@ export function forgetRendered(m: Message): void {
 }
 
 export class PromptRenderer {
+  /** Rendered system + developer messages by their JSON (effort, date, instructions and tool configs). */
   private readonly heads = new Map<string, number[]>();
 
   /** The prompt for the next assistant message: preamble, history view, then `<|start|>assistant`. */
-  render(preamble: readonly Message[], preambleKey: string, view: readonly Message[]): number[] {
-    let head = this.heads.get(preambleKey);
+  render(preamble: readonly Message[], view: readonly Message[]): number[] {
+    // Keyed by content, not identity: a namespace whose config() changes is re-rendered, never stale.
+    const key = JSON.stringify(preamble);
+    let head = this.heads.get(key);
     if (!head) {
+      if (this.heads.size >= 16) this.heads.clear();
       head = renderConversation({ messages: [...preamble] });
-      this.heads.set(preambleKey, head);
+      this.heads.set(key, head);
     }
     const hasFunctions = conversationHasFunctionTools(preamble);
     const out = head.slice();

@@ -441,11 +441,7 @@ class RunState {
   ): AsyncGenerator<LoopEvent, TurnData> {
     this.lastPreamble = preamble(this.agent, this.effort);
     // Same tokens as renderConversationForCompletion(preamble + view, 'assistant'), rendered incrementally.
-    let prompt = this.agent.prompts.render(
-      this.lastPreamble,
-      `${this.effort}|${this.agent.currentDate()}`,
-      promptView(this.history),
-    );
+    let prompt = this.agent.prompts.render(this.lastPreamble, promptView(this.history));
     const parser = new StreamParser({ role: 'assistant' });
     if (nudge) {
       const prefill = [Tok.channel, ...encodeText('final'), Tok.message];
