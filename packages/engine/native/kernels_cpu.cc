@@ -155,6 +155,7 @@ AVX2_TARGET static void matmul_mxfp4_avx2(const uint8_t* blocks, const uint8_t* 
 }
 
 // ---------------------------------------------------------------- AVX-512
+constexpr int kPrefetchAhead = 2048;
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
 AVX512_TARGET static inline __m512 bf16x16(const uint16_t* p) {
@@ -175,6 +176,7 @@ AVX512_TARGET static void bf16_rows_avx512(const uint16_t* W, size_t K, const fl
     for (int j = 0; j < NT; j++) acc[j] = acc2[j] = _mm512_setzero_ps();
     size_t k = 0;
     for (; k + 32 <= K; k += 32) {
+      _mm_prefetch(reinterpret_cast<const char*>(w + k) + kPrefetchAhead, _MM_HINT_T0);
       __m512 w0 = bf16x16(w + k), w1 = bf16x16(w + k + 16);
       for (int j = 0; j < NT; j++) {
         acc[j] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(X + j * ldx + k), acc[j]);
@@ -243,6 +245,10 @@ AVX512_TARGET static void mxfp4_rows_avx512(const uint8_t* blocks, const uint8_t
     __m512 acc[NT], acc2[NT];
     for (int j = 0; j < NT; j++) acc[j] = acc2[j] = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
+      // Software prefetch ~2 KiB ahead: hardware prefetchers stop at 4 KiB page boundaries, and decode
+      // reads each expert row exactly once.
+      if ((b & 3) == 0) _mm_prefetch(reinterpret_cast<const char*>(blk + b * 16 + kPrefetchAhead), _MM_HINT_T0);
+      if ((b & 63) == 0) _mm_prefetch(reinterpret_cast<const char*>(sc + b + 256), _MM_HINT_T0);
       const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * 16)));
       const __m512 s = _mm512_set1_ps(kE8M0[sc[b]]);
       const __m512 wl = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), lut), s);

@@ -6,6 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <numeric>
@@ -194,8 +197,32 @@ void Model::rope(float* v, int n_heads, int pos) const {
   }
 }
 
+namespace {
+// HARMONIA_ENGINE_PROFILE=1 prints where forward time goes (per 32 calls) to stderr.
+struct Profile {
+  bool on = std::getenv("HARMONIA_ENGINE_PROFILE") != nullptr;
+  double t[5] = {0, 0, 0, 0, 0};
+  int calls = 0;
+  std::chrono::steady_clock::time_point last;
+  void start() { last = std::chrono::steady_clock::now(); }
+  void lap(int i) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    t[i] += std::chrono::duration<double, std::milli>(now - last).count();
+    last = now;
+  }
+  void done() {
+    if (!on || ++calls % 32) return;
+    std::fprintf(stderr, "[engine profile] per call: qkv+o %.2f ms, attention %.2f ms, router %.2f ms, experts %.2f ms, lm_head %.2f ms\n",
+                 t[0] / 32, t[1] / 32, t[2] / 32, t[3] / 32, t[4] / 32);
+    for (double& x : t) x = 0;
+  }
+} profile;
+}  // namespace
+
 void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out) {
   const Config& c = cfg_;
+  profile.start();
   const int H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd;
   const int E = c.n_experts, I = c.intermediate, K4 = c.top_k, qpk = c.n_heads / c.n_kv_heads;
   std::vector<float> x(static_cast<size_t>(T) * H), xn(x.size()), tmp(x.size());
@@ -214,6 +241,7 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
     matmul_bf16(L.q_w, nq, H, xn.data(), T, q.data(), nq);
     matmul_bf16(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
     matmul_bf16(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
+    profile.lap(0);
     for (int t = 0; t < T; t++) {
       for (int i = 0; i < nq; i++) q[t * nq + i] += L.q_b[i];
       for (int i = 0; i < nkv; i++) {
@@ -259,7 +287,9 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
         }
       }
     });
+    profile.lap(1);
     matmul_bf16(L.o_w, H, nq, att.data(), T, tmp.data(), H);
+    profile.lap(0);
     for (int t = 0; t < T; t++)
       for (int i = 0; i < H; i++) x[t * H + i] += tmp[t * H + i] + L.o_b[i];
 
@@ -310,6 +340,7 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
                                K, n, Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
       });
     };
+    profile.lap(2);
     run_experts(2 * I, H, L.mlp1_blocks, L.mlp1_scales, gx.data(), h1.data());
     const float limit = static_cast<float>(c.swiglu_limit), alpha = static_cast<float>(c.swiglu_alpha);
     for (int e : active) {
@@ -336,6 +367,7 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
         for (int i = 0; i < H; i++) x[t * H + i] += w * (hr[i] + b2[i]);
       }
     }
+    profile.lap(3);
   }
 
   // ---- unembedding
@@ -343,6 +375,8 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
   const int n_out = T - first;
   for (int t = first; t < T; t++) rmsnorm(&x[t * H], norm_.data(), &xn[(t - first) * H], H, c.rms_eps);
   matmul_bf16(unembed_, c.vocab, H, xn.data(), n_out, logits_out, c.vocab);
+  profile.lap(4);
+  profile.done();
 }
 
 // ---------------------------------------------------------------- entry points
