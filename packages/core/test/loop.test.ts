@@ -150,6 +150,27 @@ describe('tool calls', () => {
     await expect(run(loop.agent, 'Oslo?')).rejects.toBeInstanceOf(ToolLoopError);
   });
 
+  it('runs identical calls to a stateful namespace every time (x += 1 answers differently)', async () => {
+    let x = 0;
+    const kernel = {
+      name: 'python',
+      placement: 'system' as const,
+      stateful: true,
+      config: () => ({ name: 'python', description: 'A stateful kernel.', tools: [] }),
+      call: async () => ({ text: String(++x) }),
+    };
+    const same = H.callAfterChannel('python', 'x += 1; x', 'analysis');
+    const backend = new ScriptedBackend([same, same, same, H.final('Three.')]);
+    const agent = new Agent({ instructions: 'Count.', tools: [kernel], backend, maxIdenticalCalls: 2 });
+    const res = await run(agent, 'count to three');
+    expect(res.finalText).toBe('Three.');
+    expect(x).toBe(3);
+    expect(backend.promptText(3)).not.toContain('You already called python');
+    expect(backend.promptText(3)).toContain(
+      '<|start|>python to=assistant<|channel|>analysis<|message|>3<|end|>',
+    );
+  });
+
   it('caps model calls with maxTurns', async () => {
     const steps = [1, 2, 3].map((i) => H.call('functions.get_weather', `{"city":"C${i}"}`));
     const { agent } = scriptedAgent(steps, { maxTurns: 3 });

@@ -118,7 +118,7 @@ export async function executeCall(
   };
   try {
     const { namespace, fn } = resolveRecipient(recipient, namespaces);
-    if (guard.check(recipient, args) === 'refuse') {
+    if (!namespace.stateful && guard.check(recipient, args) === 'refuse') {
       return fail(
         `You already called ${recipient} with these exact arguments; the answer will not change. Use the earlier result, change the arguments, or answer the user.`,
       );

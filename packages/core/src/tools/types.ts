@@ -12,6 +12,11 @@ export interface ToolNamespace {
    * was trained; developer functions and custom namespaces go in the developer message.
    */
   readonly placement: 'system' | 'developer';
+  /**
+   * Calls change state (a stateful python kernel), so an identical call may answer differently: the runtime's
+   * identical-call guard does not apply; `maxTurns` still bounds a loop.
+   */
+  readonly stateful?: boolean;
   /** The description rendered into the prompt. */
   config(): ToolNamespaceConfig;
   /**

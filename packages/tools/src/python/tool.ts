@@ -25,6 +25,7 @@ export function createPythonTool(options: PythonToolOptions = {}): PythonTool {
   return {
     name: 'python',
     placement: 'system',
+    stateful: true,
     sandbox,
     config(): ToolNamespaceConfig {
       return pythonConfig(sandbox.timeoutMs);
