@@ -42,6 +42,8 @@ export interface ChromiumFetcherOptions extends AddressPolicy, FetcherLimits {
   /** Extra Chromium flags. */
   args?: readonly string[];
   userAgent?: string;
+  /** Keep one conversation context ready ahead of time (default true): a new conversation then costs ~0 ms. */
+  prewarm?: boolean;
 }
 
 /** A page could not be fetched; the message goes to the model as ``Error fetching URL `…`: …``. */
@@ -170,12 +172,15 @@ function responseHeaders(h: IncomingHttpHeaders): Record<string, string> {
 
 export class ChromiumFetcher {
   private browser?: Promise<Browser>;
+  private spare?: Promise<Conversation>;
+  private readonly prewarm: boolean;
   private readonly conversations = new Map<string, Promise<Conversation>>();
   private readonly guard: AddressGuard;
   private readonly limits: Required<FetcherLimits>;
 
   constructor(private readonly options: ChromiumFetcherOptions = {}) {
     this.guard = new AddressGuard(options);
+    this.prewarm = options.prewarm ?? true;
     this.limits = {
       maxResponseBytes: options.maxResponseBytes ?? 5 * 1024 * 1024,
       maxTotalBytes: options.maxTotalBytes ?? 20 * 1024 * 1024,
@@ -197,7 +202,14 @@ export class ChromiumFetcher {
             `could not start Chromium at ${executablePath} (${(e as Error).message.split('\n')[0]}); install it (apt-get install chromium) or set executablePath / HARMONIA_CHROMIUM`,
           );
         });
-      launching.then((b) => b.on('disconnected', () => (this.browser = undefined))).catch(() => {});
+      launching
+        .then((b) =>
+          b.on('disconnected', () => {
+            this.browser = undefined;
+            this.spare = undefined;
+          }),
+        )
+        .catch(() => {});
       this.browser = launching;
     }
     return this.browser;
@@ -207,7 +219,8 @@ export class ChromiumFetcher {
   conversation(id: string): Promise<Conversation> {
     let conv = this.conversations.get(id);
     if (!conv) {
-      conv = this.newConversation();
+      conv = this.spare ?? this.newConversation();
+      this.spare = undefined;
       conv.catch(() => this.conversations.delete(id));
       this.conversations.set(id, conv);
     }
@@ -226,7 +239,21 @@ export class ChromiumFetcher {
     const conv: Conversation = { context, queue: Promise.resolve() };
     await context.route('**/*', (route, request) => this.handle(conv, route, request));
     await context.routeWebSocket(/.*/, (ws) => ws.close({ code: 1008, reason: 'WebSockets are blocked' }));
+    await this.tab(conv);
     return conv;
+  }
+
+  /**
+   * Keeps one context (with its routing and tab) made ahead of time, so a new conversation starts at once.
+   * It is made after a call finishes, never during one, to keep the two cores for the page being read.
+   */
+  private refillSpare(): void {
+    if (this.spare || !this.prewarm || !this.browser) return;
+    const spare = this.newConversation();
+    spare.catch(() => {
+      if (this.spare === spare) this.spare = undefined;
+    });
+    this.spare = spare;
   }
 
   private async tab(conv: Conversation): Promise<Page> {
@@ -251,7 +278,7 @@ export class ChromiumFetcher {
       const conv = await this.conversation(conversationId);
       const result = conv.queue.then(() => this.load(conv, url, signal));
       conv.queue = result.catch(() => {});
-      return result;
+      return result.finally(() => this.refillSpare());
     };
     return run();
   }
@@ -501,6 +528,9 @@ export class ChromiumFetcher {
   async dispose(): Promise<void> {
     const ids = [...this.conversations.keys()];
     await Promise.all(ids.map((id) => this.disposeConversation(id)));
+    const spare = this.spare;
+    this.spare = undefined;
+    await (await spare?.catch(() => undefined))?.context.close().catch(() => {});
     const b = this.browser;
     this.browser = undefined;
     if (b) await (await b.catch(() => undefined))?.close();

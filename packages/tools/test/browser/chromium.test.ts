@@ -265,6 +265,16 @@ describe('namespace, arguments and lifecycle', () => {
     expect((await tool.call('search', '{}', ctx('a'))).text).toBe('search needs `query` (a string).');
   });
 
+  it('keeps cookies per conversation', async () => {
+    await call('cookie-a', 'open', { id: `${site.base}/set-cookie` });
+    expect(await call('cookie-a', 'open', { id: `${site.base}/show-cookie` })).toContain(
+      'L2: cookie: sid=abc123',
+    );
+    expect(await call('cookie-b', 'open', { id: `${site.base}/show-cookie` })).toContain('L2: cookie: none');
+    await tool.disposeConversation('cookie-a');
+    expect(await call('cookie-a', 'open', { id: `${site.base}/show-cookie` })).toContain('L2: cookie: none');
+  });
+
   it('gives each conversation its own context and closes it when the conversation ends', async () => {
     const browser = await tool.fetcher.browserInstance();
     await call('life', 'open', { id: `${site.base}/a` });
