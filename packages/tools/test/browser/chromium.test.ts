@@ -48,7 +48,7 @@ beforeAll(async () => {
     searchBackend: {
       name: 'fake',
       source: 'web',
-      search: async (q) => [{ title: `About ${q}`, url: `${site.base}/a`, snippet: 'local result' }],
+      search: async (q: string) => [{ title: `About ${q}`, url: `${site.base}/a`, snippet: 'local result' }],
     },
   });
 });
@@ -232,6 +232,23 @@ describe('limits and blocking', () => {
     );
     expect(site.hits.length).toBe(before);
     await strict.dispose();
+  });
+
+  it('closes WebSockets before they connect', async () => {
+    expect(await call('c7', 'open', { id: `${site.base}/ws` })).toContain('L2: socket: closed');
+    expect(site.hits.filter((h) => h.startsWith('upgrade'))).toEqual([]);
+  });
+
+  it('a cancelled call returns at once', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const out = await tool.call('open', JSON.stringify({ id: `${site.base}/slow` }), {
+      conversationId: 'c8',
+      signal: ac.signal,
+      channel: 'analysis',
+    });
+    expect(out.text).toBe('The call was cancelled.');
+    expect(await call('c8', 'open', { id: `${site.base}/b.html` })).toContain('L2: Bravo content.');
   });
 
   it('a call that runs past its time limit is stopped', async () => {

@@ -125,6 +125,18 @@ fetch('/api/data').then(r => r.json()).then(d => {
       r.end(html('Cookie Set', '<p>cookie set</p>'));
     },
     '/show-cookie': (q, r) => send(r, html('Cookie', `<p>cookie: ${q.headers.cookie ?? 'none'}</p>`)),
+    '/ws': (q, r) =>
+      send(
+        r,
+        html(
+          'Socket',
+          `<p id="s">socket: pending</p><script>
+const ws = new WebSocket('ws://127.0.0.1:${q.socket.localPort}/sock');
+ws.onopen = () => { document.getElementById('s').textContent = 'socket: open'; };
+ws.onclose = () => { document.getElementById('s').textContent = 'socket: closed'; };
+</script>`,
+        ),
+      ),
     '/to-private': (q, r) => redirect(r, `http://private.test:${(q.socket.localPort ?? 0).toString()}/a`),
   };
   const server: Server = createServer((req, res) => {
@@ -137,6 +149,10 @@ fetch('/api/data').then(r => r.json()).then(d => {
       return;
     }
     void h(req, res);
+  });
+  server.on('upgrade', (req, socket) => {
+    hits.push(`upgrade ${req.url}`);
+    socket.destroy();
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as AddressInfo).port;
