@@ -275,7 +275,12 @@ export class ChromiumFetcher {
       } catch (e) {
         throw new FetchError(e instanceof TypeError ? 'not a valid URL' : (e as Error).message);
       }
-      const conv = await this.conversation(conversationId);
+      let conv = await this.conversation(conversationId);
+      if (!conv.context.browser()?.isConnected()) {
+        // Chromium went away (crash, OOM kill): start this conversation over in a new browser.
+        this.conversations.delete(conversationId);
+        conv = await this.conversation(conversationId);
+      }
       const result = conv.queue.then(() => this.load(conv, url, signal));
       conv.queue = result.catch(() => {});
       return result.finally(() => this.refillSpare());

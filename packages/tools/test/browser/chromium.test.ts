@@ -2,7 +2,7 @@
  * The browser tool end to end with real Chromium against a local site on 127.0.0.1. Every host name goes
  * through a resolver we control, so no test sends a packet anywhere but loopback.
  */
-import { browserNamespace, encodeText, Tok } from '@harmonia/core';
+import { browserNamespace, encodeText, renderMessage, Tok } from '@harmonia/core';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserTool, createBrowserTool, type ResolvedAddress } from '../../src/browser/index.js';
@@ -175,6 +175,16 @@ describe('open, scroll, find and follow on a real page', () => {
     );
     const ids = encodeText(text);
     for (const special of Object.values(Tok)) expect(ids).not.toContain(special);
+    // Rendered as the tool message the model reads: the only special tokens are the message's own frame.
+    const rendered = renderMessage({
+      role: 'tool',
+      name: 'browser.open',
+      recipient: 'assistant',
+      channel: 'analysis',
+      content: [{ type: 'text', text }],
+    });
+    const specials = rendered.filter((t) => t >= 199998);
+    expect(specials).toEqual([Tok.start, Tok.channel, Tok.message, Tok.end]);
   });
 });
 
@@ -299,5 +309,20 @@ describe('namespace, arguments and lifecycle', () => {
     await tool.disposeConversation('life');
     expect(browser.contexts().length).toBe(n - 1);
     expect(await call('life', 'open', {})).toBe('No pages to access!');
+  });
+
+  it('recovers when Chromium goes away', async () => {
+    const own = createBrowserTool({ allowHosts: ['127.0.0.1'], resolver });
+    try {
+      expect(
+        await (await own.call('open', JSON.stringify({ id: `${site.base}/a` }), ctx('r'))).text,
+      ).toContain('L4: Alpha content about harmonia.');
+      await (await own.fetcher.browserInstance()).close();
+      const again = await own.call('open', JSON.stringify({ id: `${site.base}/b.html` }), ctx('r'));
+      expect(again.text).toContain('L2: Bravo content.');
+      expect(again.meta?.cursor).toBe(1); // the page stack survived
+    } finally {
+      await own.dispose();
+    }
   });
 });
