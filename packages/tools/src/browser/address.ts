@@ -143,8 +143,9 @@ export class AddressGuard {
     if (!byName) {
       for (const a of addrs) {
         if (isSpecialAddress(a.address) && !this.allowed(a.address)) {
+          const what = literal !== 0 ? host : `${host} resolves to ${a.address}, which`;
           throw new BlockedAddressError(
-            `${host} resolves to ${a.address}, a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)`,
+            `${what} is a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)`,
           );
         }
       }

@@ -233,7 +233,7 @@ describe('address classification', () => {
     };
     const guard = new AddressGuard({ resolver });
     await expect(guard.check(new URL('http://evil.test/'))).rejects.toThrow(
-      'evil.test resolves to 10.0.0.5, a private or special-purpose address',
+      'evil.test resolves to 10.0.0.5, which is a private or special-purpose address',
     );
     await expect(guard.check(new URL('http://meta.test/latest'))).rejects.toThrow(/169\.254\.169\.254/);
     await expect(guard.check(new URL('http://[::1]:80/'))).rejects.toThrow(/::1/);

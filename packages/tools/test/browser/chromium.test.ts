@@ -218,13 +218,13 @@ describe('limits and blocking', () => {
     asked.length = 0;
     const hits = site.hits.length;
     expect(await call('c6', 'open', { id: 'http://private.test/' })).toBe(
-      'Error fetching URL `http://private.test/`: private.test resolves to 10.0.0.7, a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)',
+      'Error fetching URL `http://private.test/`: private.test resolves to 10.0.0.7, which is a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)',
     );
     expect(await call('c6', 'open', { id: 'http://metadata.test/latest/meta-data/' })).toContain(
       'metadata.test resolves to 169.254.169.254',
     );
     expect(await call('c6', 'open', { id: `${site.base}/to-private` })).toBe(
-      `Error fetching URL \`${site.base}/to-private\`: private.test resolves to 10.0.0.7, a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)`,
+      `Error fetching URL \`${site.base}/to-private\`: private.test resolves to 10.0.0.7, which is a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)`,
     );
     expect(await call('c6', 'open', { id: 'file:///etc/passwd' })).toBe(
       'Error fetching URL `file:///etc/passwd`: only http and https URLs can be opened, not file:',
@@ -238,7 +238,7 @@ describe('limits and blocking', () => {
     expect(
       (await strict.call('open', JSON.stringify({ id: `http://site.test:${site.port}/a` }), ctx('s'))).text,
     ).toBe(
-      `Error fetching URL \`http://site.test:${site.port}/a\`: site.test resolves to 127.0.0.1, a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)`,
+      `Error fetching URL \`http://site.test:${site.port}/a\`: site.test resolves to 127.0.0.1, which is a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)`,
     );
     expect(site.hits.length).toBe(before);
     await strict.dispose();

@@ -60,7 +60,7 @@ describe('harmonia tool browser', () => {
     const r = await cli('open', '--id', `${site.base}/a`);
     expect(r.code).toBe(1);
     expect(r.out).toBe(
-      `Error fetching URL \`${site.base}/a\`: 127.0.0.1 resolves to 127.0.0.1, a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)\n`,
+      `Error fetching URL \`${site.base}/a\`: 127.0.0.1 is a private or special-purpose address; it is refused unless allowed (allowHosts / --allow-host)\n`,
     );
   });
 
