@@ -84,8 +84,8 @@ interface Result {
   decode: number;
 }
 
-async function ours(threads: number, maxLayers?: number): Promise<Result> {
-  const engine = NativeEngine.open(dir, { threads, pin: true, ...(maxLayers ? { maxLayers } : {}) });
+async function ours(threads: number, maxLayers?: number, prefill: 'fp32' | 'bf16' = 'fp32'): Promise<Result> {
+  const engine = NativeEngine.open(dir, { threads, pin: true, prefill, ...(maxLayers ? { maxLayers } : {}) });
   const sampleRss = () => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
@@ -116,6 +116,13 @@ for (const threads of [1, 2]) {
   results[`ours-${threads}`] = await ours(threads);
   console.log(
     `ours   ${threads}T: prefill ${results[`ours-${threads}`]!.prefill.toFixed(1)} tok/s, decode ${results[`ours-${threads}`]!.decode.toFixed(2)} tok/s`,
+  );
+}
+for (const threads of [1, 2]) {
+  const r = await ours(threads, undefined, 'bf16');
+  results[`ours/bf16-${threads}`] = r;
+  console.log(
+    `ours   ${threads}T, bf16 prefill: prefill ${r.prefill.toFixed(1)} tok/s, decode ${r.decode.toFixed(2)} tok/s`,
   );
 }
 const rss = peakRss;
@@ -199,11 +206,11 @@ for (const key of Object.keys(results)) {
   const gbs = (r.decode * bytesPerToken(LAYERS)) / GB;
   const peer = results[`llama-${t}`];
   const ratio =
-    who === 'ours' && peer
+    who.startsWith('ours') && peer
       ? `${(r.prefill / peer.prefill).toFixed(2)}x / ${(r.decode / peer.decode).toFixed(2)}x`
       : '';
   console.log(
-    `| ${who === 'ours' ? 'harmonia' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
+    `| ${who === 'ours' ? 'harmonia' : who === 'ours/bf16' ? 'harmonia, bf16 prefill' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
   );
 }
 console.log(

@@ -16,11 +16,29 @@ using MatmulBf16Fn = void (*)(const uint16_t* W, size_t K, const float* X, size_
 using MatmulMxfp4Fn = void (*)(const uint8_t* blocks, const uint8_t* scales, size_t K, const float* X,
                                size_t ldx, int T, float* Y, size_t ldy, int r0, int r1);
 
+// Same products with bf16 activations in natural order (X is uint16 bf16, row stride ldx elements).
+// Used only for multi-token prefill when EngineOptions.prefill is 'bf16' and the CPU has AVX512_BF16.
+using MatmulBf16xFn = void (*)(const uint16_t* W, size_t K, const uint16_t* X, size_t ldx, int T, float* Y,
+                               size_t ldy, int r0, int r1);
+using MatmulMxfp4xFn = void (*)(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint16_t* X,
+                                size_t ldx, int T, float* Y, size_t ldy, int r0, int r1);
+
 struct KernelSet {
   const char* name;
   MatmulBf16Fn matmul_bf16;
   MatmulMxfp4Fn matmul_mxfp4;
 };
+
+struct Bf16ActKernels {
+  MatmulBf16xFn matmul_bf16;
+  MatmulMxfp4xFn matmul_mxfp4;
+};
+
+// Null when the CPU lacks AVX512_BF16.
+const Bf16ActKernels* select_bf16_act_kernels();
+
+// fp32 -> bf16 (round to nearest even), n elements.
+void to_bf16(const float* x, uint16_t* out, size_t n);
 
 // Picks the best kernel set this CPU supports; `force` ("avx512", "avx2", "generic" or null) overrides.
 const KernelSet& select_kernels(const char* force);

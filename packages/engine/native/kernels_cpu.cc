@@ -312,6 +312,124 @@ AVX512_TARGET static void matmul_mxfp4_avx512(const uint8_t* blocks, const uint8
   for (; t < T; t++) mxfp4_rows_avx512<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
 }
 
+// ---------------------------------------------------------------- AVX-512 BF16 (opt-in prefill)
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
+
+void to_bf16(const float* x, uint16_t* out, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    uint32_t b;
+    std::memcpy(&b, &x[i], 4);
+    out[i] = static_cast<uint16_t>((b + 0x7fff + ((b >> 16) & 1)) >> 16);
+  }
+}
+
+template <int NT>
+BF16_TARGET static void bf16x_rowpairs(const uint16_t* W, size_t K, const uint16_t* X, size_t ldx, float* Y,
+                                       size_t ldy, int r0, int r1) {
+  int r = r0;
+  for (; r < r1; r += 2) {
+    const bool two = r + 1 < r1;
+    const uint16_t* w0 = W + static_cast<size_t>(r) * K;
+    const uint16_t* w1 = two ? w0 + K : w0;
+    __m512 acc0[NT], acc1[NT];
+    for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+    for (size_t k = 0; k < K; k += 32) {
+      const __m512bh a = (__m512bh)_mm512_loadu_si512(w0 + k);
+      const __m512bh b = (__m512bh)_mm512_loadu_si512(w1 + k);
+      for (int j = 0; j < NT; j++) {
+        const __m512bh x = (__m512bh)_mm512_loadu_si512(X + j * ldx + k);
+        acc0[j] = _mm512_dpbf16_ps(acc0[j], a, x);
+        acc1[j] = _mm512_dpbf16_ps(acc1[j], b, x);
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
+      if (two) Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+    }
+  }
+}
+
+BF16_TARGET static void matmul_bf16x(const uint16_t* W, size_t K, const uint16_t* X, size_t ldx, int T, float* Y,
+                                     size_t ldy, int r0, int r1) {
+  int t = 0;
+  for (; t + 6 <= T; t += 6) bf16x_rowpairs<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t + 2 <= T; t += 2) bf16x_rowpairs<2>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t < T; t++) bf16x_rowpairs<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+}
+
+// One MXFP4 block as 32 bf16 weights in natural order, with the E8M0 scale folded into the exponent (exact for
+// powers of two); blocks whose scale could over/underflow bf16 fall back to an fp32 multiply.
+BF16_TARGET static inline __m512bh mxfp4_block_bf16(const uint8_t* blk, uint8_t scale, __m512i lut, bool& folded) {
+  const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk)));
+  const __m512i idx =
+      _mm512_or_si512(_mm512_and_si512(v, _mm512_set1_epi32(15)), _mm512_slli_epi32(_mm512_srli_epi32(v, 4), 16));
+  __m512i w = _mm512_permutexvar_epi16(idx, lut);
+  folded = scale >= 40 && scale <= 215;
+  if (folded) {
+    const __mmask32 nonzero = _mm512_test_epi16_mask(idx, _mm512_set1_epi16(7));
+    w = _mm512_mask_add_epi16(w, nonzero, w, _mm512_set1_epi16(static_cast<int16_t>((scale - 127) << 7)));
+  }
+  return (__m512bh)w;
+}
+
+template <int NT>
+BF16_TARGET static void mxfp4x_rowpairs(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint16_t* X,
+                                        size_t ldx, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  // bf16 bits of FP4_VALUES, padded to 32 entries.
+  const __m512i lut = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (short)0xC0C0, (short)0xC080,
+                                       (short)0xC040, (short)0xC000, (short)0xBFC0, (short)0xBF80, (short)0xBF00,
+                                       (short)0x8000, 0x40C0, 0x4080, 0x4040, 0x4000, 0x3FC0, 0x3F80, 0x3F00, 0x0000);
+  for (int r = r0; r < r1; r += 2) {
+    const bool two = r + 1 < r1;
+    const uint8_t* blk0 = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* blk1 = two ? blk0 + nb * 16 : blk0;
+    const uint8_t* sc0 = scales + static_cast<size_t>(r) * nb;
+    const uint8_t* sc1 = two ? sc0 + nb : sc0;
+    __m512 acc0[NT], acc1[NT];
+    for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+    for (size_t b = 0; b < nb; b++) {
+      bool f0, f1;
+      const __m512bh w0 = mxfp4_block_bf16(blk0 + b * 16, sc0[b], lut, f0);
+      const __m512bh w1 = mxfp4_block_bf16(blk1 + b * 16, sc1[b], lut, f1);
+      if (f0 && f1) {
+        for (int j = 0; j < NT; j++) {
+          const __m512bh x = (__m512bh)_mm512_loadu_si512(X + j * ldx + b * 32);
+          acc0[j] = _mm512_dpbf16_ps(acc0[j], w0, x);
+          acc1[j] = _mm512_dpbf16_ps(acc1[j], w1, x);
+        }
+      } else {
+        const __m512 s0 = _mm512_set1_ps(f0 ? 1.0f : kE8M0[sc0[b]]), s1 = _mm512_set1_ps(f1 ? 1.0f : kE8M0[sc1[b]]);
+        for (int j = 0; j < NT; j++) {
+          const __m512bh x = (__m512bh)_mm512_loadu_si512(X + j * ldx + b * 32);
+          acc0[j] = _mm512_fmadd_ps(_mm512_dpbf16_ps(_mm512_setzero_ps(), w0, x), s0, acc0[j]);
+          acc1[j] = _mm512_fmadd_ps(_mm512_dpbf16_ps(_mm512_setzero_ps(), w1, x), s1, acc1[j]);
+        }
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
+      if (two) Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+    }
+  }
+}
+
+BF16_TARGET static void matmul_mxfp4x(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint16_t* X,
+                                      size_t ldx, int T, float* Y, size_t ldy, int r0, int r1) {
+  int t = 0;
+  for (; t + 6 <= T; t += 6) mxfp4x_rowpairs<6>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t + 2 <= T; t += 2) mxfp4x_rowpairs<2>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  for (; t < T; t++) mxfp4x_rowpairs<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+}
+
+static const Bf16ActKernels kBf16Act{matmul_bf16x, matmul_mxfp4x};
+
+const Bf16ActKernels* select_bf16_act_kernels() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw")) return &kBf16Act;
+  return nullptr;
+}
+
 const KernelSet kGeneric{"generic", matmul_bf16_generic, matmul_mxfp4_generic};
 const KernelSet kAvx2{"avx2", matmul_bf16_avx2, matmul_mxfp4_avx2};
 const KernelSet kAvx512{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512};

@@ -78,6 +78,10 @@ Model::Model(const Config& cfg, const ModelLocs& locs, const Options& opts) : cf
   kernels_ = &select_kernels(opts.kernels.empty() ? nullptr : opts.kernels.c_str());
   if (!opts.kernels.empty() && opts.kernels != kernels_->name)
     throw std::runtime_error("kernels '" + opts.kernels + "' are not supported by this CPU");
+  if (opts.prefill_bf16) {
+    bf16k_ = select_bf16_act_kernels();
+    if (!bf16k_) throw std::runtime_error("bf16 prefill needs a CPU with AVX512_BF16");
+  }
   for (const auto& f : locs.files) files_.emplace_back(std::make_unique<MappedFile>(f, opts.populate));
   const size_t H = cfg.hidden, E = cfg.n_experts, I = cfg.intermediate, hd = cfg.head_dim;
   const size_t nq = cfg.n_heads * hd, nkv = cfg.n_kv_heads * hd;
@@ -172,6 +176,18 @@ void Model::matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int 
   });
 }
 
+void Model::matmul_dense(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy) {
+  if (!use_bf16(T) || K % 32) return matmul_bf16(W, rows, K, X, T, Y, ldy);
+  std::vector<uint16_t> xb(static_cast<size_t>(T) * K);
+  to_bf16(X, xb.data(), xb.size());
+  const int chunk = 32;
+  const int tasks = (rows + chunk - 1) / chunk;
+  pool_->run(tasks, [&](int task) {
+    const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
+    bf16k_->matmul_bf16(W, K, xb.data(), K, T, Y, ldy, r0, r1);
+  });
+}
+
 static void rmsnorm(const float* x, const float* g, float* out, int n, double eps) {
   double ss = 0;
   for (int i = 0; i < n; i++) ss += static_cast<double>(x[i]) * x[i];
@@ -238,9 +254,9 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
     Layer& L = layers_[l];
     // ---- attention
     for (int t = 0; t < T; t++) rmsnorm(&x[t * H], L.attn_norm.data(), &xn[t * H], H, c.rms_eps);
-    matmul_bf16(L.q_w, nq, H, xn.data(), T, q.data(), nq);
-    matmul_bf16(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
-    matmul_bf16(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
+    matmul_dense(L.q_w, nq, H, xn.data(), T, q.data(), nq);
+    matmul_dense(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
+    matmul_dense(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
     profile.lap(0);
     for (int t = 0; t < T; t++) {
       for (int i = 0; i < nq; i++) q[t * nq + i] += L.q_b[i];
@@ -288,7 +304,7 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
       }
     });
     profile.lap(1);
-    matmul_bf16(L.o_w, H, nq, att.data(), T, tmp.data(), H);
+    matmul_dense(L.o_w, H, nq, att.data(), T, tmp.data(), H);
     profile.lap(0);
     for (int t = 0; t < T; t++)
       for (int i = 0; i < H; i++) x[t * H + i] += tmp[t * H + i] + L.o_b[i];
@@ -323,9 +339,14 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
     const int R = offset[E];
     std::vector<float> gx(static_cast<size_t>(R) * H), h1(static_cast<size_t>(R) * 2 * I);
     std::vector<float> a(static_cast<size_t>(R) * I), as(a.size()), h2(static_cast<size_t>(R) * H);
+    const bool bf = use_bf16(T);
+    std::vector<uint16_t> gx16(bf ? static_cast<size_t>(R) * H : 0), as16(bf ? static_cast<size_t>(R) * I : 0);
     for (int e : active)
-      for (size_t j = 0; j < routed[e].size(); j++)
-        split_mxfp4_input(&xn[routed[e][j].first * H], &gx[static_cast<size_t>(offset[e] + j) * H], H);
+      for (size_t j = 0; j < routed[e].size(); j++) {
+        const float* src = &xn[routed[e][j].first * H];
+        if (bf) to_bf16(src, &gx16[static_cast<size_t>(offset[e] + j) * H], H);
+        else split_mxfp4_input(src, &gx[static_cast<size_t>(offset[e] + j) * H], H);
+      }
 
     auto run_experts = [&](int rows, int K, const uint8_t* blocks, const uint8_t* scales, const float* X,
                            float* Y) {
@@ -336,8 +357,14 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
         const int e = active[task / per];
         const int r0 = (task % per) * chunk, r1 = std::min(rows, r0 + chunk);
         const int n = static_cast<int>(routed[e].size());
-        kernels_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X + static_cast<size_t>(offset[e]) * K,
-                               K, n, Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
+        if (bf) {
+          const uint16_t* X16 = (X == gx.data() ? gx16.data() : as16.data()) + static_cast<size_t>(offset[e]) * K;
+          bf16k_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X16, K, n,
+                               Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
+        } else {
+          kernels_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X + static_cast<size_t>(offset[e]) * K,
+                                 K, n, Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
+        }
       });
     };
     profile.lap(2);
@@ -354,7 +381,8 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
           const float up = std::clamp(hr[2 * i + 1] + hb[2 * i + 1], -limit, limit);
           ar[i] = gate / (1.0f + std::exp(-alpha * gate)) * (up + 1.0f);
         }
-        split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
+        if (bf) to_bf16(ar, &as16[static_cast<size_t>(j) * I], I);
+        else split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
       }
     }
     run_experts(H, I, L.mlp2_blocks, L.mlp2_scales, as.data(), h2.data());
@@ -374,7 +402,7 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
   const int first = all_logits ? 0 : T - 1;
   const int n_out = T - first;
   for (int t = first; t < T; t++) rmsnorm(&x[t * H], norm_.data(), &xn[(t - first) * H], H, c.rms_eps);
-  matmul_bf16(unembed_, c.vocab, H, xn.data(), n_out, logits_out, c.vocab);
+  matmul_dense(unembed_, c.vocab, H, xn.data(), n_out, logits_out, c.vocab);
   profile.lap(4);
   profile.done();
 }

@@ -49,6 +49,7 @@ struct Options {
   YarnMode yarn = YarnMode::Reference;
   int max_batch = 64;    // tokens per prefill chunk
   bool populate = true;  // map all weight pages at load
+  bool prefill_bf16 = false;  // multi-token chunks: bf16 activations + AVX512_BF16 dot products
 };
 
 struct SampleParams {
@@ -86,6 +87,7 @@ class Model {
   const std::vector<int32_t>& cached() const { return cached_; }
   const Config& config() const { return cfg_; }
   const char* kernel_name() const { return kernels_->name; }
+  bool bf16_prefill() const { return bf16k_ != nullptr; }
   int threads() const { return pool_->size(); }
   std::atomic<bool> cancel{false};
 
@@ -101,6 +103,9 @@ class Model {
   void ensure_capacity(size_t n);
   void forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out);
   void matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy);
+  // Like matmul_bf16; uses bf16 activations (converted from X) when the bf16 prefill path is on and T > 1.
+  void matmul_dense(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy);
+  bool use_bf16(int T) const { return bf16k_ != nullptr && T > 1; }
   void rope(float* v, int n_heads, int pos) const;
 
   Config cfg_;
@@ -114,6 +119,7 @@ class Model {
   size_t capacity_ = 0;
   std::vector<int32_t> cached_;
   const KernelSet* kernels_;
+  const Bf16ActKernels* bf16k_ = nullptr;
   std::unique_ptr<ThreadPool> pool_;
 };
 

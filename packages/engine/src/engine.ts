@@ -20,6 +20,12 @@ export interface EngineOptions {
    * decode takes a page fault on the first touch of each expert.
    */
   populate?: boolean;
+  /**
+   * Prefill arithmetic for multi-token chunks: `fp32` (default; matches the float64 reference to ~1e-5) or
+   * `bf16` (activations rounded to bf16, AVX512_BF16 dot products; faster, ~1e-2 logit differences, like
+   * llama.cpp's Q8_0 activations). Decode (one token) always runs in fp32.
+   */
+  prefill?: 'fp32' | 'bf16';
   /** Tokens per prefill chunk (default 64). */
   maxBatch?: number;
   layout?: CheckpointLayout;
@@ -88,6 +94,7 @@ export class NativeEngine {
           yarn: opts.yarn ?? 'reference',
           maxBatch: opts.maxBatch ?? 64,
           populate: opts.populate ?? true,
+          prefill: opts.prefill ?? 'fp32',
         },
       });
     } catch (e) {
@@ -100,7 +107,7 @@ export class NativeEngine {
     return this.checkpoint.config;
   }
 
-  info(): { kernels: string; threads: number; cachedTokens: number } {
+  info(): { kernels: string; threads: number; cachedTokens: number; prefill: 'fp32' | 'bf16' } {
     return this.native.info();
   }
 

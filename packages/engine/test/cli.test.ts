@@ -39,7 +39,17 @@ describe('harmonia engine', () => {
     const logits = JSON.parse(l.out).logits as number[][];
     expect(logits).toHaveLength(3);
     expect(logits[0]).toHaveLength(256);
-    const g = await run(['generate', '--model', dir, '--tokens', '5,6,7', '--max-tokens', '4', '--yarn', 'llama.cpp']);
+    const g = await run([
+      'generate',
+      '--model',
+      dir,
+      '--tokens',
+      '5,6,7',
+      '--max-tokens',
+      '4',
+      '--yarn',
+      'llama.cpp',
+    ]);
     expect(g.code).toBe(0);
     const ids = g.out.split('\n')[0]!.split(',').map(Number);
     expect(ids).toHaveLength(4);

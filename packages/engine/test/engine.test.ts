@@ -51,6 +51,26 @@ describe('native engine vs the float64 reference', () => {
     expect(maxAbsDiff([got[0]!], [ref[0]!])).toBeLessThan(TOL);
   });
 
+  it('bf16 prefill stays close to the reference and decode stays exact', async (ctx) => {
+    let engine: NativeEngine;
+    try {
+      engine = NativeEngine.open(dir, { prefill: 'bf16' });
+    } catch (e) {
+      if (/AVX512_BF16/.test((e as Error).message)) return ctx.skip();
+      throw e;
+    }
+    expect(engine.info().prefill).toBe('bf16');
+    const got = await engine.logits(TOKENS);
+    const diff = maxAbsDiff(got, ref);
+    expect(diff).toBeGreaterThan(1e-4); // it really ran in bf16
+    expect(diff).toBeLessThan(0.1);
+    const agree = got.filter((row, t) => argmax(row) === argmax(ref[t]!)).length;
+    expect(agree).toBeGreaterThanOrEqual(TOKENS.length - 1);
+    // A single appended token takes the fp32 decode path.
+    const single = NativeEngine.open(dir, { prefill: 'bf16', maxBatch: 1 });
+    expect(maxAbsDiff(await single.logits(TOKENS), ref)).toBeLessThan(TOL);
+  });
+
   it('loads the original/ layout to the same logits', async () => {
     const engine = NativeEngine.open(dir, { layout: 'original' });
     expect(engine.checkpoint.layout).toBe('original');
