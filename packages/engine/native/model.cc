@@ -254,9 +254,29 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
     Layer& L = layers_[l];
     // ---- attention
     for (int t = 0; t < T; t++) rmsnorm(&x[t * H], L.attn_norm.data(), &xn[t * H], H, c.rms_eps);
-    matmul_dense(L.q_w, nq, H, xn.data(), T, q.data(), nq);
-    matmul_dense(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
-    matmul_dense(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
+    if (use_bf16(T)) {
+      matmul_dense(L.q_w, nq, H, xn.data(), T, q.data(), nq);
+      matmul_dense(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
+      matmul_dense(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
+    } else {
+      // q, k and v in one parallel section: decode pays one fork-join instead of three.
+      const int chunk = T > 8 ? 64 : std::max(16, (nq + 2 * nkv) / (pool_->size() * 8));
+      const int tq = (nq + chunk - 1) / chunk, tkv = (nkv + chunk - 1) / chunk;
+      pool_->run(tq + 2 * tkv, [&](int task) {
+        const uint16_t* W = L.q_w;
+        float* Y = q.data();
+        int rows = nq, ldy = nq;
+        if (task >= tq) {
+          const bool isk = task < tq + tkv;
+          task -= isk ? tq : tq + tkv;
+          W = isk ? L.k_w : L.v_w;
+          Y = isk ? k.data() : v.data();
+          rows = ldy = nkv;
+        }
+        const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
+        kernels_->matmul_bf16(W, H, xn.data(), H, T, Y, ldy, r0, r1);
+      });
+    }
     profile.lap(0);
     for (int t = 0; t < T; t++) {
       for (int i = 0; i < nq; i++) q[t * nq + i] += L.q_b[i];
