@@ -1,3 +1,4 @@
+import './wiring.js';
 import { type CliIO, type Command, UsageError } from './command.js';
 import { commands } from './commands/index.js';
 
