@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace harmonia {
 
@@ -156,6 +157,30 @@ AVX2_TARGET static void matmul_mxfp4_avx2(const uint8_t* blocks, const uint8_t* 
 
 // ---------------------------------------------------------------- AVX-512
 constexpr int kPrefetchAhead = 2048;
+
+// Splits T tokens into as few passes over the weights as possible (at most 8 tokens each, evenly sized), so
+// the MXFP4 decode and weight loads are amortized over as many tokens as the registers allow.
+template <typename F>
+static inline void token_tiles(int T, F&& pass) {
+  int t = 0;
+  while (t < T) {
+    const int passes = (T - t + 7) / 8;
+    const int n = (T - t + passes - 1) / passes;
+    pass(t, n);
+    t += n;
+  }
+}
+#define HARMONIA_DISPATCH_NT(KERNEL, n, ...) \
+  switch (n) {                               \
+    case 1: KERNEL<1>(__VA_ARGS__); break;   \
+    case 2: KERNEL<2>(__VA_ARGS__); break;   \
+    case 3: KERNEL<3>(__VA_ARGS__); break;   \
+    case 4: KERNEL<4>(__VA_ARGS__); break;   \
+    case 5: KERNEL<5>(__VA_ARGS__); break;   \
+    case 6: KERNEL<6>(__VA_ARGS__); break;   \
+    case 7: KERNEL<7>(__VA_ARGS__); break;   \
+    default: KERNEL<8>(__VA_ARGS__); break;  \
+  }
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma")))
 
 AVX512_TARGET static inline __m512 bf16x16(const uint16_t* p) {
@@ -221,16 +246,52 @@ AVX512_TARGET static void bf16_rowpairs_avx512(const uint16_t* W, size_t K, cons
   if (r < r1) bf16_rows_avx512<NT>(W, K, X, ldx, Y, ldy, r, r1);
 }
 
+// Copies a token tile into [K/step][NT][step] order: the kernels then walk one pointer instead of NT.
+static inline const float* pack_tile(const float* X, size_t ldx, int n, size_t K, int step) {
+  thread_local std::vector<float> buf;
+  buf.resize(K * n);
+  for (size_t k = 0; k < K; k += step)
+    for (int j = 0; j < n; j++) std::memcpy(&buf[k * n + j * step], X + j * ldx + k, step * sizeof(float));
+  return buf.data();
+}
+
+template <int NT>
+AVX512_TARGET static void bf16_rowpairs_packed(const uint16_t* W, size_t K, const float* P, float* Y, size_t ldy,
+                                               int r0, int r1) {
+  int r = r0;
+  for (; r < r1; r += 2) {
+    const bool two = r + 1 < r1;
+    const uint16_t* w0 = W + static_cast<size_t>(r) * K;
+    const uint16_t* w1 = two ? w0 + K : w0;
+    __m512 acc0[NT], acc1[NT];
+    for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+    const float* xp = P;
+    for (size_t k = 0; k < K; k += 16, xp += NT * 16) {
+      const __m512 a = bf16x16(w0 + k), b = bf16x16(w1 + k);
+      for (int j = 0; j < NT; j++) {
+        const __m512 x = _mm512_loadu_ps(xp + j * 16);
+        acc0[j] = _mm512_fmadd_ps(a, x, acc0[j]);
+        acc1[j] = _mm512_fmadd_ps(b, x, acc1[j]);
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
+      if (two) Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+    }
+  }
+}
+
 AVX512_TARGET static void matmul_bf16_avx512(const uint16_t* W, size_t K, const float* X, size_t ldx, int T,
                                              float* Y, size_t ldy, int r0, int r1) {
-  int t = 0;
-  if (K % 16 == 0) {
-    for (; t + 6 <= T; t += 6) bf16_rowpairs_avx512<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-    for (; t + 3 <= T; t += 3) bf16_rowpairs_avx512<3>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  if (T == 1) return bf16_rows_avx512<1>(W, K, X, ldx, Y, ldy, r0, r1);
+  if (K % 16 != 0) {
+    for (int t = 0; t < T; t++) bf16_rows_avx512<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+    return;
   }
-  for (; t + 6 <= T; t += 6) bf16_rows_avx512<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t + 2 <= T; t += 2) bf16_rows_avx512<2>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t < T; t++) bf16_rows_avx512<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  token_tiles(T, [&](int t, int n) {
+    const float* P = pack_tile(X + t * ldx, ldx, n, K, 16);
+    HARMONIA_DISPATCH_NT(bf16_rowpairs_packed, n, W, K, P, Y + t * ldy, ldy, r0, r1)
+  });
 }
 
 template <int NT>
@@ -279,6 +340,10 @@ AVX512_TARGET static void mxfp4_rowpairs_avx512(const uint8_t* blocks, const uin
     __m512 acc0[NT], acc1[NT];
     for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
+      if ((b & 3) == 0) {
+        _mm_prefetch(reinterpret_cast<const char*>(blk1 + b * 16 + nb * 16), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(blk1 + b * 16 + nb * 32), _MM_HINT_T0);
+      }
       const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk0 + b * 16)));
       const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk1 + b * 16)));
       const __m512 s0 = _mm512_set1_ps(kE8M0[sc0[b]]), s1 = _mm512_set1_ps(kE8M0[sc1[b]]);
@@ -337,16 +402,54 @@ AVX512_TARGET static void mxfp4_rows1_avx512(const uint8_t* blocks, const uint8_
   }
 }
 
+template <int NT>
+AVX512_TARGET static void mxfp4_rowpairs_packed(const uint8_t* blocks, const uint8_t* scales, size_t K,
+                                                const float* P, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const __m512i m15 = _mm512_set1_epi32(15);
+  for (int r = r0; r < r1; r += 2) {
+    const bool two = r + 1 < r1;
+    const uint8_t* blk0 = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* blk1 = two ? blk0 + nb * 16 : blk0;
+    const uint8_t* sc0 = scales + static_cast<size_t>(r) * nb;
+    const uint8_t* sc1 = two ? sc0 + nb : sc0;
+    __m512 acc0[NT], acc1[NT];
+    for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
+    const float* xp = P;
+    for (size_t b = 0; b < nb; b++, xp += NT * 32) {
+      if ((b & 3) == 0) {
+        _mm_prefetch(reinterpret_cast<const char*>(blk1 + b * 16 + nb * 16), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(blk1 + b * 16 + nb * 32), _MM_HINT_T0);
+      }
+      const __m512i v0 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk0 + b * 16)));
+      const __m512i v1 = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk1 + b * 16)));
+      const __m512 s0 = _mm512_set1_ps(kE8M0[sc0[b]]), s1 = _mm512_set1_ps(kE8M0[sc1[b]]);
+      const __m512 l0 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v0, m15), lut), s0);
+      const __m512 h0 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v0, 4), lut), s0);
+      const __m512 l1 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v1, m15), lut), s1);
+      const __m512 h1 = _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v1, 4), lut), s1);
+      for (int j = 0; j < NT; j++) {
+        const __m512 xe = _mm512_loadu_ps(xp + j * 32), xo = _mm512_loadu_ps(xp + j * 32 + 16);
+        acc0[j] = _mm512_fmadd_ps(h0, xo, _mm512_fmadd_ps(l0, xe, acc0[j]));
+        acc1[j] = _mm512_fmadd_ps(h1, xo, _mm512_fmadd_ps(l1, xe, acc1[j]));
+      }
+    }
+    for (int j = 0; j < NT; j++) {
+      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
+      if (two) Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+    }
+  }
+}
+
 AVX512_TARGET static void matmul_mxfp4_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K,
                                               const float* X, size_t ldx, int T, float* Y, size_t ldy, int r0,
                                               int r1) {
   if (T == 1) return mxfp4_rows1_avx512(blocks, scales, K, X, Y, r0, r1);
-  int t = 0;
-  for (; t + 6 <= T; t += 6) mxfp4_rowpairs_avx512<6>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t + 3 <= T; t += 3) mxfp4_rowpairs_avx512<3>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t + 8 <= T; t += 8) mxfp4_rows_avx512<8>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t + 4 <= T; t += 4) mxfp4_rows_avx512<4>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t < T; t++) mxfp4_rows_avx512<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  token_tiles(T, [&](int t, int n) {
+    const float* P = pack_tile(X + t * ldx, ldx, n, K, 32);
+    HARMONIA_DISPATCH_NT(mxfp4_rowpairs_packed, n, blocks, scales, K, P, Y + t * ldy, ldy, r0, r1)
+  });
 }
 
 // ---------------------------------------------------------------- AVX-512 BF16 (opt-in prefill)
@@ -388,10 +491,9 @@ BF16_TARGET static void bf16x_rowpairs(const uint16_t* W, size_t K, const uint16
 
 BF16_TARGET static void matmul_bf16x(const uint16_t* W, size_t K, const uint16_t* X, size_t ldx, int T, float* Y,
                                      size_t ldy, int r0, int r1) {
-  int t = 0;
-  for (; t + 6 <= T; t += 6) bf16x_rowpairs<6>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t + 2 <= T; t += 2) bf16x_rowpairs<2>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t < T; t++) bf16x_rowpairs<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  token_tiles(T, [&](int t, int n) {
+    HARMONIA_DISPATCH_NT(bf16x_rowpairs, n, W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1)
+  });
 }
 
 // One MXFP4 block as 32 bf16 weights in natural order, with the E8M0 scale folded into the exponent (exact for
@@ -453,10 +555,9 @@ BF16_TARGET static void mxfp4x_rowpairs(const uint8_t* blocks, const uint8_t* sc
 
 BF16_TARGET static void matmul_mxfp4x(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint16_t* X,
                                       size_t ldx, int T, float* Y, size_t ldy, int r0, int r1) {
-  int t = 0;
-  for (; t + 6 <= T; t += 6) mxfp4x_rowpairs<6>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t + 2 <= T; t += 2) mxfp4x_rowpairs<2>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
-  for (; t < T; t++) mxfp4x_rowpairs<1>(blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
+  token_tiles(T, [&](int t, int n) {
+    HARMONIA_DISPATCH_NT(mxfp4x_rowpairs, n, blocks, scales, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1)
+  });
 }
 
 static const Bf16ActKernels kBf16Act{matmul_bf16x, matmul_mxfp4x};

@@ -214,9 +214,10 @@ void Model::rope(float* v, int n_heads, int pos) const {
 }
 
 namespace {
-// HARMONIA_ENGINE_PROFILE=1 prints where forward time goes (per 32 calls) to stderr.
+// HARMONIA_ENGINE_PROFILE=N prints where forward time goes (mean over every N forward calls) to stderr.
 struct Profile {
   bool on = std::getenv("HARMONIA_ENGINE_PROFILE") != nullptr;
+  int period = on ? std::max(1, std::atoi(std::getenv("HARMONIA_ENGINE_PROFILE"))) : 1;
   double t[5] = {0, 0, 0, 0, 0};
   int calls = 0;
   std::chrono::steady_clock::time_point last;
@@ -228,9 +229,9 @@ struct Profile {
     last = now;
   }
   void done() {
-    if (!on || ++calls % 32) return;
-    std::fprintf(stderr, "[engine profile] per call: qkv+o %.2f ms, attention %.2f ms, router %.2f ms, experts %.2f ms, lm_head %.2f ms\n",
-                 t[0] / 32, t[1] / 32, t[2] / 32, t[3] / 32, t[4] / 32);
+    if (!on || ++calls % period) return;
+    std::fprintf(stderr, "[engine profile] qkv+o %.2f ms, attention %.2f ms, router %.2f ms, experts %.2f ms, lm_head %.2f ms\n",
+                 t[0] / period, t[1] / period, t[2] / period, t[3] / period, t[4] / period);
     for (double& x : t) x = 0;
   }
 } profile;
@@ -238,6 +239,7 @@ struct Profile {
 
 void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out) {
   const Config& c = cfg_;
+  set_flush_denormals();  // the calling (libuv) thread computes too
   profile.start();
   const int H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd;
   const int E = c.n_experts, I = c.intermediate, K4 = c.top_k, qpk = c.n_heads / c.n_kv_heads;

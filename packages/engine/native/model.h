@@ -47,7 +47,7 @@ struct Options {
   bool pin = false;
   std::string kernels;  // "" = auto
   YarnMode yarn = YarnMode::Reference;
-  int max_batch = 64;    // tokens per prefill chunk
+  int max_batch = 128;   // tokens per prefill chunk
   bool populate = true;  // map all weight pages at load
   bool prefill_bf16 = false;  // multi-token chunks: bf16 activations + AVX512_BF16 dot products
 };

@@ -11,6 +11,9 @@
 
 namespace harmonia {
 
+// Sets FTZ and DAZ on the calling thread.
+void set_flush_denormals();
+
 class ThreadPool {
  public:
   ThreadPool(int threads, bool pin);

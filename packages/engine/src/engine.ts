@@ -26,7 +26,7 @@ export interface EngineOptions {
    * llama.cpp's Q8_0 activations). Decode (one token) always runs in fp32.
    */
   prefill?: 'fp32' | 'bf16';
-  /** Tokens per prefill chunk (default 64). */
+  /** Tokens per prefill chunk (default 128). */
   maxBatch?: number;
   layout?: CheckpointLayout;
   /** Run only the first N layers (benchmarks use it to separate per-layer time from the unembedding). */
@@ -92,7 +92,7 @@ export class NativeEngine {
           pin: opts.pin ?? false,
           ...(opts.kernels ? { kernels: opts.kernels } : {}),
           yarn: opts.yarn ?? 'reference',
-          maxBatch: opts.maxBatch ?? 64,
+          maxBatch: opts.maxBatch ?? 128,
           populate: opts.populate ?? true,
           prefill: opts.prefill ?? 'fp32',
         },
