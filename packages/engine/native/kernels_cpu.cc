@@ -404,7 +404,8 @@ AVX512_TARGET static void mxfp4_rows1_avx512(const uint8_t* blocks, const uint8_
 
 template <int NT>
 AVX512_TARGET static void mxfp4_rowpairs_packed(const uint8_t* blocks, const uint8_t* scales, size_t K,
-                                                const float* P, float* Y, size_t ldy, int r0, int r1) {
+                                                const float* P, float* Y, size_t ldy, int r0, int r1, size_t kb0,
+                                                size_t kb1, bool accumulate) {
   const size_t nb = K / 32;
   const __m512 lut = _mm512_loadu_ps(kFp4Values);
   const __m512i m15 = _mm512_set1_epi32(15);
@@ -416,8 +417,8 @@ AVX512_TARGET static void mxfp4_rowpairs_packed(const uint8_t* blocks, const uin
     const uint8_t* sc1 = two ? sc0 + nb : sc0;
     __m512 acc0[NT], acc1[NT];
     for (int j = 0; j < NT; j++) acc0[j] = acc1[j] = _mm512_setzero_ps();
-    const float* xp = P;
-    for (size_t b = 0; b < nb; b++, xp += NT * 32) {
+    const float* xp = P + kb0 * NT * 32;
+    for (size_t b = kb0; b < kb1; b++, xp += NT * 32) {
       if ((b & 3) == 0) {
         _mm_prefetch(reinterpret_cast<const char*>(blk1 + b * 16 + nb * 16), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(blk1 + b * 16 + nb * 32), _MM_HINT_T0);
@@ -436,8 +437,9 @@ AVX512_TARGET static void mxfp4_rowpairs_packed(const uint8_t* blocks, const uin
       }
     }
     for (int j = 0; j < NT; j++) {
-      Y[j * ldy + r] = _mm512_reduce_add_ps(acc0[j]);
-      if (two) Y[j * ldy + r + 1] = _mm512_reduce_add_ps(acc1[j]);
+      const float a = _mm512_reduce_add_ps(acc0[j]), c = _mm512_reduce_add_ps(acc1[j]);
+      Y[j * ldy + r] = accumulate ? Y[j * ldy + r] + a : a;
+      if (two) Y[j * ldy + r + 1] = accumulate ? Y[j * ldy + r + 1] + c : c;
     }
   }
 }
@@ -448,7 +450,12 @@ AVX512_TARGET static void matmul_mxfp4_avx512(const uint8_t* blocks, const uint8
   if (T == 1) return mxfp4_rows1_avx512(blocks, scales, K, X, Y, r0, r1);
   token_tiles(T, [&](int t, int n) {
     const float* P = pack_tile(X + t * ldx, ldx, n, K, 32);
-    HARMONIA_DISPATCH_NT(mxfp4_rowpairs_packed, n, blocks, scales, K, P, Y + t * ldy, ldy, r0, r1)
+    // K-blocking: a 32 KiB slice of the activation tile stays in L1 while every row of the range uses it.
+    const size_t nb = K / 32, step = std::max<size_t>(1, 8192 / (n * 32));
+    for (size_t kb = 0; kb < nb; kb += step) {
+      HARMONIA_DISPATCH_NT(mxfp4_rowpairs_packed, n, blocks, scales, K, P, Y + t * ldy, ldy, r0, r1, kb,
+                           std::min(nb, kb + step), kb > 0)
+    }
   });
 }
 

@@ -15,6 +15,8 @@ export interface SynthOptions {
   layout?: 'hf' | 'original' | 'both';
   /** Start a new HF shard once a shard holds this many bytes (default 4 GiB). */
   shardBytes?: number;
+  /** Dimension overrides on top of the preset (tests use a wider `tiny` to reach the kernels' K-blocking). */
+  overrides?: Partial<Pick<ModelConfig, 'hiddenSize' | 'intermediateSize' | 'numExperts' | 'vocabSize'>>;
 }
 
 export function presetConfig(preset: SynthPreset, layers?: number): ModelConfig {
@@ -248,7 +250,7 @@ function writeShard(path: string, tensors: TensorPlan[], seed: number): void {
 
 /** Writes a synthetic checkpoint; returns the config and the files written. */
 export function writeSyntheticCheckpoint(opts: SynthOptions): { config: ModelConfig; files: string[] } {
-  const config = presetConfig(opts.preset, opts.layers);
+  const config = { ...presetConfig(opts.preset, opts.layers), ...opts.overrides };
   const seed = opts.seed ?? 1;
   const layout = opts.layout ?? 'hf';
   const files: string[] = [];

@@ -1,6 +1,14 @@
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NativeBackend, NativeEngine, openCheckpoint, referenceLogits } from '../src/index.js';
+import {
+  NativeBackend,
+  NativeEngine,
+  openCheckpoint,
+  referenceLogits,
+  writeSyntheticCheckpoint,
+} from '../src/index.js';
 import { argmax, ensureNative, maxAbsDiff, tinyCheckpoint } from './helpers.js';
 
 // 24 tokens: longer than the tiny preset's sliding window (4), so windowed and full layers differ.
@@ -76,6 +84,34 @@ describe('native engine vs the float64 reference', () => {
     expect(engine.checkpoint.layout).toBe('original');
     expect(maxAbsDiff(await engine.logits(TOKENS), ref)).toBeLessThan(TOL);
   });
+});
+
+describe('wide layers', () => {
+  it('matches the reference where prefill kernels split K into L1-sized slices (hidden 1152)', async () => {
+    const wide = mkdtempSync(join(tmpdir(), 'harmonia-engine-wide-'));
+    try {
+      writeSyntheticCheckpoint({
+        out: wide,
+        preset: 'tiny',
+        layers: 2,
+        seed: 5,
+        overrides: { hiddenSize: 1152, intermediateSize: 1152 },
+      });
+      const toks = TOKENS.slice(0, 16);
+      const wref = referenceLogits(openCheckpoint(wide), toks);
+      for (const kernels of ['avx512', 'avx2', 'generic'] as const) {
+        let engine: NativeEngine;
+        try {
+          engine = NativeEngine.open(wide, { kernels });
+        } catch {
+          continue; // kernel set not supported by this CPU
+        }
+        expect(maxAbsDiff(await engine.logits(toks), wref)).toBeLessThan(1e-3);
+      }
+    } finally {
+      rmSync(wide, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('KV cache', () => {
