@@ -247,7 +247,7 @@ export class FaqIndex {
     const rows = await table
       .vectorSearch(vec!)
       .distanceType('cosine')
-      .select(['id', 'doc', 'title', 'heading', 'text'])
+      .select(['id', 'doc', 'title', 'heading', 'text', '_distance'])
       .limit(limit)
       .toArray();
     return rows.map((r) => ({ ...toEntry(r), score: 1 - Number(r._distance) }));
@@ -259,7 +259,7 @@ export class FaqIndex {
     if (!words) return [];
     const rows = await table
       .search(words, 'fts', 'text')
-      .select(['id', 'doc', 'title', 'heading', 'text'])
+      .select(['id', 'doc', 'title', 'heading', 'text', '_score'])
       .limit(limit)
       .toArray();
     return rows.map((r) => ({ ...toEntry(r), score: Number(r._score) }));
