@@ -57,9 +57,12 @@ const synth: Subcommand = {
   summary: 'Write a random-weight checkpoint in the Hugging Face gpt-oss format.',
   help: [
     'Usage: harmonia engine synth --out DIR --preset tiny|20b [--layers N] [--seed S] [--layout hf|original|both]',
+    '                             [--vocab N]',
     '',
     'Writes config.json + model-*.safetensors with the real tensor names, shapes, dtypes and MXFP4 packing.',
     "'tiny' is small enough for tests; '20b' has gpt-oss-20b's dimensions (about 13 GB for 24 layers).",
+    "'tiny' has a 256-token vocabulary; '--vocab 201088' gives it the real one, so Harmony prompts fit",
+    "(then 'harmonia chat --backend native:DIR' produces tokens — not sense: the weights are random).",
   ].join('\n'),
   async run(args, io) {
     const v = parse(args, {
@@ -68,6 +71,7 @@ const synth: Subcommand = {
       layers: { type: 'string' },
       seed: { type: 'string' },
       layout: { type: 'string' },
+      vocab: { type: 'string' },
     });
     const out = required(v, 'out');
     const preset = required(v, 'preset');
@@ -77,12 +81,15 @@ const synth: Subcommand = {
       throw new UsageError(`--layout must be hf, original or both`);
     const layers = int(v.layers, 'layers');
     if (layers === 0) throw new UsageError('--layers must be at least 1');
+    const vocabSize = int(v.vocab, 'vocab');
+    if (vocabSize !== undefined && vocabSize < 2) throw new UsageError('--vocab must be at least 2');
     const r = writeSyntheticCheckpoint({
       out,
       preset,
       layout,
       seed: int(v.seed, 'seed', 1)!,
       ...(layers !== undefined ? { layers } : {}),
+      ...(vocabSize !== undefined ? { overrides: { vocabSize } } : {}),
     });
     io.stdout.write(`${JSON.stringify({ out, preset, layers: r.config.numLayers, files: r.files })}\n`);
     return 0;

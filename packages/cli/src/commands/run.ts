@@ -36,6 +36,7 @@ export const AGENT_FLAGS = {
   instructions: { type: 'string' },
   tools: { type: 'string' },
   'max-turns': { type: 'string' },
+  'max-tokens': { type: 'string' },
 } as const satisfies Opts;
 
 export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL (raw),
@@ -44,8 +45,9 @@ export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/c
   --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
   --effort LEVEL        reasoning effort: low, medium or high (default low)
   --instructions TEXT   developer instructions
-  --tools LIST          comma-separated tools: echo (and browser, python once installed)
-  --max-turns N         model calls per run (default 10)`;
+  --tools LIST          comma-separated tools: echo, browser (Chromium), python (Docker sandbox)
+  --max-turns N         model calls per run (default 10)
+  --max-tokens N        tokens sampled per model call (default: the backend's)`;
 
 export function effortOf(v: unknown): ReasoningEffort {
   if (v === 'low' || v === 'medium' || v === 'high') return v;
@@ -60,6 +62,7 @@ export async function agentFromFlags(v: {
   instructions?: string;
   tools?: string;
   'max-turns'?: string;
+  'max-tokens'?: string;
 }): Promise<Agent> {
   const spec = parseBackendSpec(v.backend);
   const effort = effortOf(v.effort);
@@ -69,6 +72,7 @@ export async function agentFromFlags(v: {
     if (!Number.isInteger(maxTurns) || maxTurns < 1)
       throw new UsageError('--max-turns must be a positive integer');
   }
+  const maxTokens = positiveInt(v['max-tokens'], '--max-tokens');
   const tools = await resolveTools(v.tools);
   const backend = await createBackend(spec, {
     ...(v.model ? { model: v.model } : {}),
@@ -80,7 +84,15 @@ export async function agentFromFlags(v: {
     effort,
     ...(v.instructions ? { instructions: v.instructions } : {}),
     ...(maxTurns ? { maxTurns } : {}),
+    ...(maxTokens ? { sampling: { maxTokens } } : {}),
   });
+}
+
+function positiveInt(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer`);
+  return n;
 }
 
 /** JSON for an event line: errors become `{name, message}`. */
