@@ -1,3 +1,5 @@
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+
 /**
  * The shape every `harmonia` subcommand group implements. A group lives in its own file under `commands/`
  * and is listed once in `commands/index.ts`.
@@ -71,4 +73,25 @@ export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** What `parseFlags` returns for each declared flag: booleans for `type: 'boolean'`, strings otherwise. */
+export type FlagValues<T extends FlagOptions> = {
+  [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string;
+};
+
+/** Parses flags strictly (`node:util` parseArgs); an unknown or malformed flag is a `UsageError` (exit 2). */
+export function parseFlags<const T extends FlagOptions>(
+  args: string[],
+  options: T,
+  { positionals = false }: { positionals?: boolean } = {},
+): { values: FlagValues<T>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options, allowPositionals: positionals, strict: true });
+    return { values: r.values as FlagValues<T>, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

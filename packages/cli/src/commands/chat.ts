@@ -5,19 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { runStream } from '@harmonia/core';
-import { type CliIO, type Command, UsageError } from '../command.js';
+import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
 import { AGENT_FLAGS, AGENT_FLAGS_HELP, agentFromFlags } from './run.js';
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
-function flags<const T extends Opts>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
 
 const HELP = `Usage: harmonia chat --backend SPEC [options]
 

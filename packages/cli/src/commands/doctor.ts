@@ -4,23 +4,15 @@
  * in the fields we read (vLLM's parser flags), and whether reasoning effort changes the output length
  * (Ollama's `think` levels). Exit code 0 when nothing needs fixing, 1 otherwise.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   renderConversationForCompletion,
   STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
   systemContent,
 } from '@harmonia/core';
 import { listModels, ollamaHost } from '../backend-spec.js';
-import { type CliIO, type Command, UsageError } from '../command.js';
+import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
-function flags<const T extends Opts>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
 
 const HELP = `Usage: harmonia doctor --backend URL|ollama:MODEL [--model NAME] [--timeout SECONDS]
 

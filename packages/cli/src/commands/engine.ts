@@ -1,16 +1,15 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { EngineError, NativeEngine, writeSyntheticCheckpoint } from '@harmonia/engine';
-import { type CliIO, commandGroup, type Subcommand, UsageError } from '../command.js';
+import {
+  type CliIO,
+  commandGroup,
+  type FlagOptions,
+  parseFlags,
+  type Subcommand,
+  UsageError,
+} from '../command.js';
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<
-      string,
-      string | boolean | undefined
-    >;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+function parse(args: string[], options: FlagOptions): Record<string, string | boolean | undefined> {
+  return parseFlags(args, options).values as Record<string, string | boolean | undefined>;
 }
 
 function required(v: Record<string, string | boolean | undefined>, key: string): string {

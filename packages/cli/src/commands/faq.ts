@@ -4,7 +4,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Backend } from '@harmonia/core';
 import {
   BACKEND_HELP,
@@ -25,16 +24,17 @@ import {
   UseLiteEmbedder,
 } from '@harmonia/rag-faq';
 import { createBackend, parseBackendSpec } from '../backend-spec.js';
-import { type CliIO, commandGroup, type Subcommand, UsageError } from '../command.js';
+import {
+  type CliIO,
+  commandGroup,
+  type FlagOptions,
+  parseFlags,
+  type Subcommand,
+  UsageError,
+} from '../command.js';
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
-function parse<const T extends Opts>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+const parse = <const T extends FlagOptions>(args: string[], options: T) =>
+  parseFlags(args, options, { positionals: true });
 
 export function embedderOf(name: string | undefined): Embedder {
   const n = name ?? process.env.HARMONIA_FAQ_EMBEDDER ?? 'use-lite';

@@ -3,7 +3,6 @@
  * so the contracts (stdin/stdout JSON shapes, exit codes) are stable: 0 ok, 1 bad input or strict parse error
  * (message on stderr), 2 bad flags.
  */
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   conversationFromJson,
   decode,
@@ -18,19 +17,20 @@ import {
   renderConversationForTraining,
   StreamParser,
 } from '@harmonia/core';
-import { type CliIO, commandGroup, readStdin, type Subcommand, UsageError } from '../command.js';
+import {
+  type CliIO,
+  commandGroup,
+  type FlagOptions,
+  parseFlags,
+  readStdin,
+  type Subcommand,
+  UsageError,
+} from '../command.js';
 
 const ROLES: readonly Role[] = ['system', 'developer', 'user', 'assistant', 'tool'];
 const APIS = ['completion', 'conversation', 'training'] as const;
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
-function flags<const T extends Opts>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
 
 function role(value: unknown, flag: string): Role {
   if (typeof value !== 'string' || !ROLES.includes(value as Role)) {

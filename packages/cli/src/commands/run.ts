@@ -4,7 +4,6 @@
  * stderr), 2 bad flags, 3 finished without an answer (stopped by the monitor, blocked, capped, closed).
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import {
   Agent,
   decode,
@@ -15,17 +14,10 @@ import {
   runStream,
 } from '@harmonia/core';
 import { createBackend, parseBackendSpec } from '../backend-spec.js';
-import { type CliIO, type Command, UsageError } from '../command.js';
+import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
-function flags<const T extends Opts>(args: string[], options: T) {
-  try {
-    return parseArgs({ args, options, allowPositionals: false, strict: true }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-}
+const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
 
 /** Flags shared by `run` and `chat`. */
 export const AGENT_FLAGS = {
@@ -37,7 +29,7 @@ export const AGENT_FLAGS = {
   tools: { type: 'string' },
   'max-turns': { type: 'string' },
   'max-tokens': { type: 'string' },
-} as const satisfies Opts;
+} as const satisfies FlagOptions;
 
 export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL (raw),
                         ollama-chat:MODEL, script:FILE (JSON array of Harmony completion texts), native:DIR

@@ -4,12 +4,10 @@
  * what to run to get one.
  */
 import { createInterface } from 'node:readline';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { createFaqAgent } from '@harmonia/rag-faq';
-import { type CliIO, type Command, UsageError } from '../command.js';
+import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
 import { embedderOf, fail, resolveBackend } from './faq.js';
 
-type Opts = NonNullable<ParseArgsConfig['options']>;
 const OPTIONS = {
   backend: { type: 'string' },
   model: { type: 'string' },
@@ -17,7 +15,7 @@ const OPTIONS = {
   db: { type: 'string' },
   embedder: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-} as const satisfies Opts;
+} as const satisfies FlagOptions;
 
 const HELP = `Usage: harmonia start [--backend SPEC] [--docs DIR] [--db PATH]
 
@@ -37,14 +35,7 @@ export const startCommand: Command = {
   name: 'start',
   summary: 'Start the RAG FAQ support agent over the bundled docs (the main job).',
   async run(args: string[], io: CliIO): Promise<number> {
-    let values: {
-      [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
-    };
-    try {
-      values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const values = parseFlags(args, OPTIONS).values;
     if (values.help) {
       io.stdout.write(HELP);
       return 0;
