@@ -6,8 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { main } from '@harmonia/cli';
+import { main, memoryIO } from '@harmonia/cli';
 import { writeSyntheticCheckpoint } from '@harmonia/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -19,21 +18,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cliIO() {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  stdout.resume();
-  return { io: { stdout, stderr, stdin: new PassThrough() }, err: () => err };
-}
-
 describe('harmonia run --backend native:DIR', () => {
   it('samples from the in-process engine and handles its unparseable output as a truncated turn', async () => {
     const events = join(dir, 'events.jsonl');
-    const t = cliIO();
+    const t = memoryIO();
     const code = await main(
       [
         'run',
@@ -51,7 +39,7 @@ describe('harmonia run --backend native:DIR', () => {
       t.io,
     );
     expect(code).toBe(1);
-    expect(t.err()).toContain('MaxTurnsExceededError');
+    expect(t.stderr()).toContain('MaxTurnsExceededError');
     const lines = readFileSync(events, 'utf8')
       .trim()
       .split('\n')

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /**
@@ -94,4 +95,21 @@ export function parseFlags<const T extends FlagOptions>(
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+}
+
+/** An in-memory `CliIO` (stdin given up front, output collected): for tests and for embedding the CLI. */
+export function memoryIO(stdinText = ''): { io: CliIO; stdout(): string; stderr(): string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => {
+    out += d;
+  });
+  stderr.on('data', (d) => {
+    err += d;
+  });
+  stdin.end(stdinText);
+  return { io: { stdout, stderr, stdin }, stdout: () => out, stderr: () => err };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { memoryIO } from '../src/command.js';
 import { main } from '../src/main.js';
 
 const FIXTURES = new URL('../../core/test/fixtures/harmony/', import.meta.url);
@@ -11,20 +11,9 @@ const derived: Record<string, number[]> = JSON.parse(
 const renderCase = (id: string) => inline.render_cases.find((c: { id: string }) => c.id === id);
 
 async function run(args: string[], stdin: string) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const input = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  input.end(stdin);
-  const code = await main(['harmony', ...args], { stdout, stderr, stdin: input });
-  return { code, out, err };
+  const t = memoryIO(stdin);
+  const code = await main(['harmony', ...args], t.io);
+  return { code, out: t.stdout(), err: t.stderr() };
 }
 
 describe('harmonia harmony render', () => {

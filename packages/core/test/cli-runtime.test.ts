@@ -2,10 +2,9 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBackendSpec } from '../../cli/src/backend-spec.js';
-import type { CliIO } from '../../cli/src/command.js';
+import { memoryIO } from '../../cli/src/command.js';
 import { chatCommand } from '../../cli/src/commands/chat.js';
 import { doctorCommand } from '../../cli/src/commands/doctor.js';
 import { runCommand } from '../../cli/src/commands/run.js';
@@ -13,20 +12,8 @@ import { type FakeHandler, FakeServer } from './fakes/server.js';
 import { H } from './helpers.js';
 
 function io(stdinText = '') {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  const stdin = new PassThrough();
-  stdin.end(stdinText);
-  const cli: CliIO = { stdout, stderr, stdin };
-  return { io: cli, out: () => out, err: () => err };
+  const t = memoryIO(stdinText);
+  return { io: t.io, out: t.stdout, err: t.stderr };
 }
 
 async function script(steps: string[]): Promise<{ dir: string; file: string }> {

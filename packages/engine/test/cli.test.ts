@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../cli/src/command.js';
+import { memoryIO, UsageError } from '../../cli/src/command.js';
 import { engineCommand } from '../../cli/src/commands/engine.js';
 import { ensureNative } from './helpers.js';
 
@@ -15,18 +14,9 @@ beforeAll(() => {
 afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  const code = await engineCommand.run(args, { stdout, stderr, stdin: new PassThrough() });
-  return { code, out, err };
+  const t = memoryIO();
+  const code = await engineCommand.run(args, t.io);
+  return { code, out: t.stdout(), err: t.stderr() };
 }
 
 describe('harmonia engine', () => {
