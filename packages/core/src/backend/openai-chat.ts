@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import type { Message } from '../harmony/types.js';
 import { finishOf } from './completions.js';
-import { BackendError } from './errors.js';
+import { BackendError, viaOpenAI } from './errors.js';
 import {
   assistantCall,
   assistantText,
@@ -122,20 +122,11 @@ export class ChatCompletionsBackend implements MessageBackend {
   }
 
   private async call(body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<unknown> {
-    try {
-      return await this.client.chat.completions.create(
-        body as unknown as OpenAI.Chat.ChatCompletionCreateParams,
-        { signal },
-      );
-    } catch (err) {
-      if (err instanceof OpenAI.APIError) {
-        throw new BackendError(
-          `${this.id}: HTTP ${err.status ?? '?'}: ${err.message}`,
-          err.status ?? undefined,
-        );
-      }
-      throw err;
-    }
+    return viaOpenAI(this.id, () =>
+      this.client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParams, {
+        signal,
+      }),
+    );
   }
 
   async generate(r: MessageRequest): Promise<MessageResult> {

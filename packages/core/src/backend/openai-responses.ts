@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { Message } from '../harmony/types.js';
-import { BackendError } from './errors.js';
+import { BackendError, viaOpenAI } from './errors.js';
 import {
   assistantCall,
   assistantText,
@@ -127,19 +127,9 @@ export class ResponsesBackend implements MessageBackend {
   }
 
   private async call(body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<unknown> {
-    try {
-      return await this.client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParams, {
-        signal,
-      });
-    } catch (err) {
-      if (err instanceof OpenAI.APIError) {
-        throw new BackendError(
-          `${this.id}: HTTP ${err.status ?? '?'}: ${err.message}`,
-          err.status ?? undefined,
-        );
-      }
-      throw err;
-    }
+    return viaOpenAI(this.id, () =>
+      this.client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParams, { signal }),
+    );
   }
 
   async generate(r: MessageRequest): Promise<MessageResult> {
