@@ -1,6 +1,6 @@
 import { type ArmId, armId, estimateTokens, expectedCost } from './cost.js';
 import { type Dataset, type Example, splitOf, toExamples } from './data.js';
-import { mulberry32 } from './hash.js';
+import { fnv1a, mix32, mulberry32 } from './hash.js';
 import {
   accuracyOf,
   aurocOf,
@@ -8,8 +8,9 @@ import {
   confusionMatrix,
   type RoutingOutcome,
 } from './metrics.js';
-import { EFFORTS, RouterModel } from './model.js';
+import { EFFORTS, type Prediction, RouterModel } from './model.js';
 import { Router, type RouterPolicy } from './policy.js';
+import { type TrainOptions, trainRouterOnExamples } from './train.js';
 import type { WeightsFile } from './weights.js';
 
 export interface EvalOptions {
@@ -106,9 +107,97 @@ export function evaluateRouter(datasets: readonly Dataset[], options: EvalOption
   if (examples.length === 0) throw new RangeError('no rows to evaluate (the held-out split is empty)');
   const model = new RouterModel(options.weights);
   const router = new Router({ model, policy: { ...options.policy, sticky: false } });
-  const preds = examples.map((e) => model.predict(e.prompt));
-  const seed = options.seed ?? 7;
+  return reportOf(
+    examples,
+    examples.map((e) => model.predict(e.prompt)),
+    () => router,
+    options.all ? 'all rows' : `held-out ${Math.round(holdout * 100)}% (hash split)`,
+    options.seed ?? 7,
+  );
+}
 
+export interface CrossValidateOptions {
+  /** Number of folds (at least 2). */
+  folds: number;
+  /** Training options of every fold's model (the seed included); `holdoutFraction` is ignored. */
+  train?: TrainOptions;
+  policy?: RouterPolicy;
+  /** Seed of the random baseline. */
+  seed?: number;
+  /** Called after each fold is trained and scored. */
+  onFold?: (fold: number, trained: number, scored: number) => void;
+}
+
+/** The fold (0..k−1) of a row: a hash of its key, independent of the held-out split and the training seed. */
+export function foldOf(key: string, folds: number): number {
+  return mix32(fnv1a(key, fnv1a('fold:'))) % folds;
+}
+
+/**
+ * k-fold cross-validation (spec §4.4/§6): for each fold, train on the other k−1 folds with the same training code
+ * and options (a hash-chosen share of those rows calibrates the thresholds, as in `trainRouter`), then score the
+ * fold with that model only. Metrics are pooled over all folds' held-out predictions.
+ */
+export function crossValidateRouter(datasets: readonly Dataset[], options: CrossValidateOptions): EvalReport {
+  const cv = crossValidatedPredictions(datasets, options);
+  return reportOf(
+    cv.examples,
+    cv.predictions,
+    (i) => cv.routers[i] as Router,
+    `${options.folds}-fold cross-validation, pooled held-out predictions`,
+    options.seed ?? 7,
+  );
+}
+
+export interface CrossValidatedPredictions {
+  examples: Example[];
+  /** fold[i]: the fold of examples[i]; its prediction comes from the model trained without that fold. */
+  fold: number[];
+  predictions: Prediction[];
+  /** The policy (with that model's calibrated threshold) that scored examples[i]. */
+  routers: Router[];
+}
+
+/** The out-of-fold predictions behind `crossValidateRouter`. */
+export function crossValidatedPredictions(
+  datasets: readonly Dataset[],
+  options: CrossValidateOptions,
+): CrossValidatedPredictions {
+  const k = options.folds;
+  if (!Number.isInteger(k) || k < 2) throw new RangeError(`folds must be an integer >= 2, got ${k}`);
+  const examples = toExamples(datasets);
+  if (examples.length < k) throw new RangeError(`need at least ${k} labelled rows for ${k} folds`);
+  const calibrationFraction = options.train?.calibrationFraction ?? 0.15;
+  const fold = examples.map((e) => foldOf(e.key, k));
+  const predictions: Prediction[] = new Array(examples.length);
+  const routers: Router[] = new Array(examples.length);
+  for (let f = 0; f < k; f++) {
+    const train: Example[] = [];
+    const calibration: Example[] = [];
+    const held: number[] = [];
+    examples.forEach((e, i) => {
+      if (fold[i] === f) held.push(i);
+      else (splitOf(e.key, 0, calibrationFraction) === 'calibration' ? calibration : train).push(e);
+    });
+    const model = new RouterModel(trainRouterOnExamples(train, calibration, datasets, options.train));
+    const router = new Router({ model, policy: { ...options.policy, sticky: false } });
+    for (const i of held) {
+      predictions[i] = model.predict((examples[i] as Example).prompt);
+      routers[i] = router;
+    }
+    options.onFold?.(f, train.length + calibration.length, held.length);
+  }
+  return { examples, fold, predictions, routers };
+}
+
+/** The report over rows and their out-of-sample predictions; `routerFor(i)` is the policy that scored row i. */
+function reportOf(
+  examples: readonly Example[],
+  preds: readonly Prediction[],
+  routerFor: (i: number) => Router,
+  split: string,
+  seed: number,
+): EvalReport {
   // Size head, RouteLLM protocol, per source and over everything with weak/strong outcomes.
   const withOutcomes = examples.map((e, i) => ({ e, i })).filter(({ e }) => e.weakCorrect !== undefined);
   const groups = new Map<string, { e: Example; i: number }[]>([['all', withOutcomes]]);
@@ -167,7 +256,10 @@ export function evaluateRouter(datasets: readonly Dataset[], options: EvalOption
   let routedRight = 0;
   let strongRight = 0;
   let strongCalls = 0;
+  let thresholdSum = 0;
   examples.forEach((e, i) => {
+    const router = routerFor(i);
+    thresholdSum += router.threshold;
     const r = router.classify(e.prompt, preds[i]);
     arms[r.arm]++;
     if (r.model === '120b') strongCalls++;
@@ -181,7 +273,8 @@ export function evaluateRouter(datasets: readonly Dataset[], options: EvalOption
   });
   const cost: CostReport = {
     n: examples.length,
-    threshold: router.threshold,
+    // The mean over the rows' models (one model, one threshold, outside cross-validation).
+    threshold: thresholdSum / examples.length,
     strongShare: strongCalls / examples.length,
     qualityRatio: strongRight ? routedRight / strongRight : 1,
     costSaved: baseCost ? 1 - routedCost / baseCost : 0,
@@ -190,7 +283,7 @@ export function evaluateRouter(datasets: readonly Dataset[], options: EvalOption
 
   return {
     evaluated: examples.length,
-    split: options.all ? 'all rows' : `held-out ${Math.round(holdout * 100)}% (hash split)`,
+    split,
     size,
     effort,
     cost,

@@ -26,7 +26,17 @@ export {
   splitOf,
   toExamples,
 } from './data.js';
-export { type EvalOptions, type EvalReport, evaluateRouter, formatEvalReport } from './evaluate.js';
+export {
+  type CrossValidatedPredictions,
+  type CrossValidateOptions,
+  crossValidatedPredictions,
+  crossValidateRouter,
+  type EvalOptions,
+  type EvalReport,
+  evaluateRouter,
+  foldOf,
+  formatEvalReport,
+} from './evaluate.js';
 export {
   DEFAULT_FEATURE_SPEC,
   DENSE_FEATURES,
@@ -63,7 +73,7 @@ export {
   type RouterPolicy,
   RouterPolicyError,
 } from './policy.js';
-export { type TrainOptions, type TrainResult, trainRouter } from './train.js';
+export { type TrainOptions, type TrainResult, trainRouter, trainRouterOnExamples } from './train.js';
 export {
   DEFAULT_WEIGHTS_PATH,
   defaultWeights,

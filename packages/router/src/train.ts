@@ -283,10 +283,7 @@ function head(w: Float64Array, dense: Float64Array): HeadWeights {
  * threshold on the calibration split. Held-out rows are never seen.
  */
 export function trainRouter(datasets: readonly Dataset[], options: TrainOptions = {}): TrainResult {
-  // Options left undefined keep their defaults.
-  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const o = { ...DEFAULTS, ...given } as typeof DEFAULTS & TrainOptions;
-  const spec = o.featureSpec ?? DEFAULT_FEATURE_SPEC;
+  const o = resolveOptions(options);
   const all = toExamples(datasets);
   const parts: Record<'train' | 'calibration' | 'holdout', Example[]> = {
     train: [],
@@ -294,12 +291,52 @@ export function trainRouter(datasets: readonly Dataset[], options: TrainOptions 
     holdout: [],
   };
   for (const e of all) parts[splitOf(e.key, o.holdoutFraction, o.calibrationFraction)].push(e);
-  if (parts.train.length === 0) throw new RangeError('no training rows left after the held-out split');
+  const weights = fitRouter(parts.train, parts.calibration, datasets, o);
+  return {
+    weights,
+    counts: {
+      train: parts.train.length,
+      calibration: parts.calibration.length,
+      holdout: parts.holdout.length,
+      sizeLabeled: parts.train.filter((e) => e.size !== undefined).length,
+      effortLabeled: parts.train.filter((e) => e.effort !== undefined).length,
+    },
+  };
+}
 
-  const weightOf = sourceWeights(parts.train, o.minSourceShare);
-  const rates = subjectRates(parts.train);
-  const perSource = sourceRates(parts.train);
-  const train: Prepared[] = parts.train.map((ex) => {
+function resolveOptions(options: TrainOptions): Options {
+  // Options left undefined keep their defaults.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...DEFAULTS, ...given } as Options;
+}
+
+/**
+ * Trains on exactly the given rows, with the same code and seed as `trainRouter` (cross-validation uses it for
+ * each fold): `train` fits the heads, `calibration` only sets the thresholds. Every per-subject and per-source
+ * statistic comes from `train`.
+ */
+export function trainRouterOnExamples(
+  train: readonly Example[],
+  calibration: readonly Example[],
+  datasets: readonly Dataset[],
+  options: TrainOptions = {},
+): WeightsFile {
+  return fitRouter(train, calibration, datasets, resolveOptions(options));
+}
+
+function fitRouter(
+  trainRows: readonly Example[],
+  calibrationRows: readonly Example[],
+  datasets: readonly Dataset[],
+  o: Options,
+): WeightsFile {
+  const spec = o.featureSpec ?? DEFAULT_FEATURE_SPEC;
+  if (trainRows.length === 0) throw new RangeError('no training rows left after the held-out split');
+
+  const weightOf = sourceWeights(trainRows, o.minSourceShare);
+  const rates = subjectRates(trainRows);
+  const perSource = sourceRates(trainRows);
+  const train: Prepared[] = trainRows.map((ex) => {
     const subjectRate = ex.subject === undefined ? undefined : rates.get(ex.subject);
     const [rate, smoothing] =
       subjectRate !== undefined
@@ -353,17 +390,7 @@ export function trainRouter(datasets: readonly Dataset[], options: TrainOptions 
       data: datasets.map((d) => ({ name: d.name, sha256: d.sha256, rows: d.rows.length })),
     },
   };
-  const calibrated = calibrate(draft, parts.calibration.length > 0 ? parts.calibration : parts.train);
-  return {
-    weights: calibrated,
-    counts: {
-      train: parts.train.length,
-      calibration: parts.calibration.length,
-      holdout: parts.holdout.length,
-      sizeLabeled: parts.train.filter((e) => e.size !== undefined).length,
-      effortLabeled: parts.train.filter((e) => e.effort !== undefined).length,
-    },
-  };
+  return calibrate(draft, calibrationRows.length > 0 ? calibrationRows : trainRows);
 }
 
 /** Fills in score quantiles, the PGR curve with its thresholds, and the default threshold for the quality target. */

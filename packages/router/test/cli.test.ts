@@ -65,6 +65,10 @@ describe('harmonia router', () => {
     expect(e.code).toBe(0);
     expect(e.out).toContain('held-out 20%');
     expect(e.out).toContain('Effort head: accuracy');
+    const cv = await cli(['eval', '--data', join(dir, 'mine.jsonl'), '--folds', '3', '--epochs', '2']);
+    expect(cv.code).toBe(0);
+    expect(cv.out).toContain('3-fold cross-validation');
+    expect(cv.err).toMatch(/fold 3\/3: trained on \d+ rows, scored \d+/);
     const r = await cli(['route', '--weights', w1, 'thanks!']);
     expect(JSON.parse(r.out).model).toMatch(/^(20b|120b)$/);
   });
@@ -76,6 +80,11 @@ describe('harmonia router', () => {
       /--seed/,
     );
     await expect(cli(['eval', '--bogus'])).rejects.toThrow(UsageError);
+    await expect(cli(['eval', '--data', 'a.jsonl', '--folds', '1'])).rejects.toThrow(/--folds/);
+    await expect(cli(['eval', '--data', 'a.jsonl', '--folds', '5', '--weights', 'w.json'])).rejects.toThrow(
+      /--folds trains its own models/,
+    );
+    await expect(cli(['eval', '--data', 'a.jsonl', '--seed', '2'])).rejects.toThrow(/go with --folds/);
     await expect(cli(['eval', '--data', '/nonexistent.jsonl'])).rejects.toThrow(
       /cannot read \/nonexistent\.jsonl/,
     );

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  crossValidateRouter,
   defaultWeights,
   evaluateRouter,
   formatEvalReport,
@@ -79,11 +80,16 @@ default 0.2) is never trained on; 'router eval' scores exactly those rows. Same 
 const evaluate: Subcommand = {
   summary: 'print APGR, CPT(50%), effort accuracy and cost saved on held-out rows',
   help: `Usage: harmonia router eval --data FILE.jsonl [--data ...] [--weights FILE] [--all] [--json]
+       harmonia router eval --data FILE.jsonl [--data ...] --folds K [--seed N] [--epochs N] [--json]
 
 Scores the weights (default: the shipped ones) on the held-out rows of the data (the hash split 'router train'
 used), or on every row with --all (for a file the weights never saw). Prints APGR / CPT(50%) / CPT(80%) for the
 20b-vs-120b head beside length-only and random baselines, effort accuracy with a confusion matrix, and the cost
-saved against always 120b-high at the default operating point.`,
+saved against always 120b-high at the default operating point.
+
+--folds K: k-fold cross-validation instead (no weights file): each row's fold is a hash of its id; for each fold a
+model is trained on the other K-1 folds with the same code as 'router train' (--seed, --epochs) and scores only
+its own fold; the report pools those held-out scores.`,
   async run(args, io) {
     const { values } = parse('eval', () =>
       parseArgs({
@@ -93,15 +99,33 @@ saved against always 120b-high at the default operating point.`,
           weights: { type: 'string' },
           all: { type: 'boolean' },
           json: { type: 'boolean' },
+          folds: { type: 'string' },
+          seed: { type: 'string' },
+          epochs: { type: 'string' },
         },
       }),
     );
     if (!values.data?.length) throw new UsageError('harmonia router eval: --data FILE.jsonl is required');
-    const weights = values.weights ? readWeightsFile(values.weights) : defaultWeights();
-    const report = evaluateRouter(
-      values.data.map((d) => readDataset(d)),
-      { weights, all: values.all === true },
-    );
+    const folds = values.folds === undefined ? undefined : intFlag(values.folds, 'folds', 5);
+    if (folds !== undefined && folds < 2)
+      throw new UsageError(`--folds must be at least 2, got '${values.folds}'`);
+    if (folds !== undefined && (values.weights || values.all))
+      throw new UsageError('harmonia router eval: --folds trains its own models; drop --weights and --all');
+    if (folds === undefined && (values.seed !== undefined || values.epochs !== undefined))
+      throw new UsageError('harmonia router eval: --seed and --epochs go with --folds');
+    const datasets = values.data.map((d) => readDataset(d));
+    let report: ReturnType<typeof evaluateRouter>;
+    if (folds !== undefined) {
+      report = crossValidateRouter(datasets, {
+        folds,
+        train: { seed: intFlag(values.seed, 'seed', 1), epochs: intFlag(values.epochs, 'epochs', 10) },
+        onFold: (f, trained, scored) =>
+          io.stderr.write(`fold ${f + 1}/${folds}: trained on ${trained} rows, scored ${scored}\n`),
+      });
+    } else {
+      const weights = values.weights ? readWeightsFile(values.weights) : defaultWeights();
+      report = evaluateRouter(datasets, { weights, all: values.all === true });
+    }
     io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvalReport(report));
     return 0;
   },
