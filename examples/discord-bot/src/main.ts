@@ -2,14 +2,15 @@
 /**
  * `pnpm --filter @harmonia/discord-bot start`: the FAQ support agent on Discord. Configuration:
  *   DISCORD_TOKEN            bot token (required)
- *   HARMONIA_BACKEND         Ollama or vLLM URL, or ollama:MODEL (required)
+ *   HARMONIA_BACKEND         Ollama or vLLM URL, ollama:MODEL, ... (required)
  *   DISCORD_MODERATOR_ROLES  comma-separated role ids allowed to !reset / !close (Manage Messages works too)
  *   HARMONIA_DOCS            docs folder (default: the bundled Harmonia docs)
  *   HARMONIA_DB              LanceDB folder or s3:// URI
  *   DOCS_BASE_URL            where the docs are published, for citation links
  *   HARMONIA_MAX_REPLIES     replies per conversation (default 5)
  */
-import { BackendUnavailableError, backendFromUrl, createFaqAgent } from '@harmonia/rag-faq';
+import { BackendUnavailableError } from '@harmonia/core';
+import { createFaqAgent, faqBackend } from '@harmonia/rag-faq';
 import { createChatAdapter } from '@harmonia/support-bot';
 import { DISCORD_MAX_LENGTH, startDiscordApp } from './app.js';
 
@@ -25,7 +26,7 @@ function required(name: string): string {
 
 const token = required('DISCORD_TOKEN');
 try {
-  const backend = await backendFromUrl(required('HARMONIA_BACKEND'));
+  const backend = await faqBackend(required('HARMONIA_BACKEND'));
   const { bot, link, report } = await createFaqAgent({
     backend,
     ...(env.HARMONIA_DOCS ? { docsDir: env.HARMONIA_DOCS } : {}),

@@ -1,5 +1,5 @@
 export { createFaqAgent, defaultDbPath, type FaqAgent, type FaqAgentOptions } from './agent.js';
-export { BACKEND_HELP, BackendUnavailableError, backendFromUrl } from './backend.js';
+export { BACKEND_HELP, faqBackend } from './backend.js';
 export {
   type Chunk,
   type ChunkOptions,

@@ -3,12 +3,13 @@
  * `pnpm --filter @harmonia/slack-bot start`: the FAQ support agent on Slack. Configuration:
  *   SLACK_BOT_TOKEN        xoxb-... (required)
  *   SLACK_SIGNING_SECRET   from the app's Basic Information page (required)
- *   HARMONIA_BACKEND       Ollama or vLLM URL, or ollama:MODEL (required)
+ *   HARMONIA_BACKEND       Ollama or vLLM URL, ollama:MODEL, ... (required)
  *   PORT                   HTTP port for /slack/events (default 3000)
  *   SLACK_MODERATORS       comma-separated user ids allowed to !reset / !close
  *   HARMONIA_DOCS, HARMONIA_DB, DOCS_BASE_URL, HARMONIA_MAX_REPLIES   as for the Discord bot
  */
-import { BackendUnavailableError, backendFromUrl, createFaqAgent } from '@harmonia/rag-faq';
+import { BackendUnavailableError } from '@harmonia/core';
+import { createFaqAgent, faqBackend } from '@harmonia/rag-faq';
 import { createChatAdapter } from '@harmonia/support-bot';
 import { SLACK_MAX_LENGTH, startSlackApp } from './app.js';
 
@@ -25,7 +26,7 @@ function required(name: string): string {
 const token = required('SLACK_BOT_TOKEN');
 const signingSecret = required('SLACK_SIGNING_SECRET');
 try {
-  const backend = await backendFromUrl(required('HARMONIA_BACKEND'));
+  const backend = await faqBackend(required('HARMONIA_BACKEND'));
   const { bot, link, report } = await createFaqAgent({
     backend,
     ...(env.HARMONIA_DOCS ? { docsDir: env.HARMONIA_DOCS } : {}),

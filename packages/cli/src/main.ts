@@ -1,4 +1,5 @@
 import './wiring.js';
+import { BackendSpecError } from '@harmonia/core';
 import { type CliIO, type Command, UsageError } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -31,7 +32,7 @@ export async function main(argv: string[], io: CliIO, list: readonly Command[] =
   try {
     return await cmd.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof BackendSpecError) {
       io.stderr.write(`harmonia ${name}: ${err.message}\n`);
       return 2;
     }

@@ -2,7 +2,7 @@
  * Connects the packages the core runtime must not depend on: the built-in tools (`--tools browser,python`) and
  * the native engine (`--backend native:DIR`). Imported once by `main.ts`; heavy modules load only when used.
  */
-import { registerBackendScheme } from './backend-spec.js';
+import { backendFromSpec, registerBackendScheme } from '@harmonia/core';
 import { registerTool } from './tools-registry.js';
 
 registerTool('python', async () => {
@@ -15,7 +15,9 @@ registerTool('browser', async () => {
   return createBrowserTool();
 });
 
-registerBackendScheme('native', async (dir) => {
-  const { NativeBackend } = await import('@harmonia/engine');
-  return NativeBackend.open(dir);
+// Registered lazily so the engine (and its addon) loads only when a native: spec is used.
+registerBackendScheme('native', async (dir, flags) => {
+  const { registerNativeBackend } = await import('@harmonia/engine');
+  registerNativeBackend();
+  return backendFromSpec(`native:${dir}`, flags);
 });

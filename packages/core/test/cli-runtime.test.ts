@@ -3,7 +3,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBackendSpec } from '../../cli/src/backend-spec.js';
 import { memoryIO } from '../../cli/src/command.js';
 import { chatCommand } from '../../cli/src/commands/chat.js';
 import { doctorCommand } from '../../cli/src/commands/doctor.js';
@@ -81,11 +80,9 @@ describe('harmonia run', () => {
     await expect(
       runCommand.run(['--backend', `script:${file}`, '--input', 'x', '--effort', 'max'], io().io),
     ).rejects.toThrow(/--effort must be/);
-    expect(() => parseBackendSpec('ftp://x')).toThrow(/unknown backend/);
-    expect(parseBackendSpec('http://127.0.0.1:8000')).toEqual({
-      scheme: 'completions',
-      baseURL: 'http://127.0.0.1:8000',
-    });
+    await expect(runCommand.run(['--backend', 'ftp://x', '--input', 'x'], io().io)).rejects.toThrow(
+      /unknown backend 'ftp:\/\/x'/,
+    );
   });
 
   it('surfaces a typed error when the script runs out', async () => {

@@ -1,4 +1,10 @@
-import type { TokenBackend, TokenChunk, TokenRequest, TokenResult } from '@harmonia/core';
+import {
+  registerBackendScheme,
+  type TokenBackend,
+  type TokenChunk,
+  type TokenRequest,
+  type TokenResult,
+} from '@harmonia/core';
 import { type EngineOptions, NativeEngine } from './engine.js';
 import { EngineError } from './errors.js';
 
@@ -96,4 +102,9 @@ export class NativeBackend implements TokenBackend {
       ...(request.signal ? { signal: request.signal } : {}),
     };
   }
+}
+
+/** Makes `native:DIR` work wherever a backend spec is accepted (`backendFromSpec`, `HARMONIA_BACKEND`). */
+export function registerNativeBackend(opts: EngineOptions = {}): void {
+  registerBackendScheme('native', async (dir) => NativeBackend.open(dir, opts));
 }

@@ -1,4 +1,4 @@
-export { NativeBackend } from './backend.js';
+export { NativeBackend, registerNativeBackend } from './backend.js';
 export type { Checkpoint, CheckpointLayout, CheckpointTensors, LayerRefs, TensorRef } from './checkpoint.js';
 export { openCheckpoint } from './checkpoint.js';
 export type { ModelConfig } from './config.js';

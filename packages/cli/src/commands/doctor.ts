@@ -5,11 +5,12 @@
  * (Ollama's `think` levels). Exit code 0 when nothing needs fixing, 1 otherwise.
  */
 import {
+  listModels,
+  ollamaHost,
   renderConversationForCompletion,
   STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
   systemContent,
 } from '@harmonia/core';
-import { listModels, ollamaHost } from '../backend-spec.js';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 
 const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;

@@ -4,11 +4,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend } from '@harmonia/core';
+import { type Backend, BackendSpecError, BackendUnavailableError } from '@harmonia/core';
 import {
   BACKEND_HELP,
-  BackendUnavailableError,
-  backendFromUrl,
   bundledDocsDir,
   bundledQuestionsFile,
   createFaqAgent,
@@ -17,13 +15,13 @@ import {
   evaluate,
   FaqIndex,
   FaqIndexError,
+  faqBackend,
   formatScore,
   HashingEmbedder,
   type IndexReport,
   loadQuestions,
   UseLiteEmbedder,
 } from '@harmonia/rag-faq';
-import { createBackend, parseBackendSpec } from '../backend-spec.js';
 import {
   type CliIO,
   commandGroup,
@@ -43,16 +41,9 @@ export function embedderOf(name: string | undefined): Embedder {
   throw new UsageError(`--embedder must be use-lite or hashing, got '${n}'`);
 }
 
-/**
- * The backend from `--backend` or `HARMONIA_BACKEND`. Plain URLs are probed (Ollama by `/api/tags`, else an
- * OpenAI-compatible `/v1/completions` server such as vLLM); other specs go through `backend-spec.ts`.
- * Throws `BackendUnavailableError` (with what to run) when there is none.
- */
-export async function resolveBackend(spec: string | undefined, model?: string): Promise<Backend> {
-  const s = spec ?? process.env.HARMONIA_BACKEND;
-  if (!s) throw new BackendUnavailableError(`HARMONIA_BACKEND is not set.\n\n${BACKEND_HELP}`);
-  if (/^https?:\/\//.test(s)) return backendFromUrl(s, model);
-  return createBackend(parseBackendSpec(s), model ? { model } : {});
+/** The backend from `--backend` or `HARMONIA_BACKEND`; none reachable → `BackendUnavailableError` with what to run. */
+export function resolveBackend(spec: string | undefined, model?: string): Promise<Backend> {
+  return faqBackend(spec ?? process.env.HARMONIA_BACKEND, model);
 }
 
 export function formatReport(r: IndexReport): string {
@@ -180,7 +171,7 @@ answers with citations. Prints the answer, then the cited entries.
 };
 
 export function fail(io: CliIO, err: unknown): number {
-  if (err instanceof UsageError) throw err;
+  if (err instanceof UsageError || err instanceof BackendSpecError) throw err;
   if (err instanceof BackendUnavailableError || err instanceof FaqIndexError) {
     io.stderr.write(`${err.message}\n`);
     return 1;

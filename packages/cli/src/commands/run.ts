@@ -6,14 +6,15 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   Agent,
+  backendFromSpec,
   decode,
   type ModelCallInfo,
+  parseBackendSpec,
   type ReasoningEffort,
   type RunEvent,
   type RunResult,
   runStream,
 } from '@harmonia/core';
-import { createBackend, parseBackendSpec } from '../backend-spec.js';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 
@@ -56,6 +57,8 @@ export async function agentFromFlags(v: {
   'max-turns'?: string;
   'max-tokens'?: string;
 }): Promise<Agent> {
+  if (!v.backend)
+    throw new UsageError('--backend is required (URL, ollama:MODEL, script:FILE or native:DIR)');
   const spec = parseBackendSpec(v.backend);
   const effort = effortOf(v.effort);
   let maxTurns: number | undefined;
@@ -66,7 +69,7 @@ export async function agentFromFlags(v: {
   }
   const maxTokens = positiveInt(v['max-tokens'], '--max-tokens');
   const tools = await resolveTools(v.tools);
-  const backend = await createBackend(spec, {
+  const backend = await backendFromSpec(spec, {
     ...(v.model ? { model: v.model } : {}),
     ...(v.profile ? { profile: v.profile } : {}),
   });

@@ -7,3 +7,4 @@ export * from './openai-chat.js';
 export * from './openai-responses.js';
 export * from './profiles.js';
 export * from './scripted.js';
+export * from './spec.js';
