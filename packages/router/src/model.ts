@@ -66,7 +66,7 @@ interface Domain {
   z: Float64Array;
 }
 
-const logit = (p: number) => {
+export const logit = (p: number): number => {
   const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
   return Math.log(q / (1 - q));
 };
@@ -94,6 +94,7 @@ function domainRate(d: Domain, f: Features): number {
 
 interface Expert {
   size: DecodedHead;
+  weak?: DecodedHead;
   effort: DecodedHead;
   cuts: [number, number];
 }
@@ -110,6 +111,7 @@ export class RouterModel {
     const n = this.spec.buckets;
     const { size, effort, chat } = weights.heads;
     this.main = { size: decode(size, n), effort: decode(effort, n), cuts: effort.cuts };
+    if (weights.heads.weak) this.main.weak = decode(weights.heads.weak, n);
     this.chat = chat && {
       gate: decode(chat.gate, n),
       size: decode(chat.size, n),
@@ -133,17 +135,28 @@ export class RouterModel {
   }
 
   private expert(e: Expert, f: Features) {
-    const pLarge = sigmoid(linearScore(f, e.size.hashed, e.size.dense, e.size.bias));
+    let pLarge = sigmoid(linearScore(f, e.size.hashed, e.size.dense, e.size.bias));
+    // Expected gain of 120b over 20b, mapped from [−1, 1] to [0, 1].
+    if (e.weak) pLarge = (1 + pLarge - sigmoid(linearScore(f, e.weak.hashed, e.weak.dense, e.weak.bias))) / 2;
     const effortScore = linearScore(f, e.effort.hashed, e.effort.dense, 0);
     return { pLarge, effortScore, probs: effortFromScore(effortScore, e.cuts).probs };
   }
 
+  /** The main (benchmark) expert's p(120b) with its domain prior, before Platt scaling and the gate. */
+  mainExpertP(text: string): number {
+    return this.mainP(featurize(text, this.spec));
+  }
+
+  private mainP(f: Features, pExpert = this.expert(this.main, f).pLarge): number {
+    const d = this.domain;
+    return d ? sigmoid(d.mix * logit(domainRate(d, f)) + (1 - d.mix) * logit(pExpert)) : pExpert;
+  }
+
   predictFeatures(f: Features): Prediction {
     const a = this.expert(this.main, f);
-    if (this.domain) {
-      const d = this.domain;
-      a.pLarge = sigmoid(d.mix * logit(domainRate(d, f)) + (1 - d.mix) * logit(a.pLarge));
-    }
+    a.pLarge = this.mainP(f, a.pLarge);
+    const ws = this.weights.heads.weakScale;
+    if (ws) a.pLarge = sigmoid(ws.a * logit(a.pLarge) + ws.b);
     let { pLarge, effortScore, probs } = a;
     let gate = 0;
     if (this.chat) {

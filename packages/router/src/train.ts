@@ -2,7 +2,7 @@ import { type Dataset, type Example, splitOf, toExamples } from './data.js';
 import { DEFAULT_FEATURE_SPEC, type FeatureSpec, type Features, featurize } from './features.js';
 import { mulberry32, shuffleInPlace } from './hash.js';
 import { binaryRoutingMetrics, type RoutingOutcome } from './metrics.js';
-import { RouterModel, sigmoid } from './model.js';
+import { logit, RouterModel, sigmoid } from './model.js';
 import {
   type CalibrationPoint,
   type DomainWeights,
@@ -29,6 +29,7 @@ export interface TrainOptions {
   /**
    * Size labels are single noisy outcomes; rows that name a `subject` train towards
    * `α·label + (1−α)·(that subject's 120b-needed rate on the training split)`, α = 1 − subjectSmoothing.
+   * Default 0: the domain head carries the subject prior, and the expert learns from each row's own outcome.
    */
   subjectSmoothing?: number;
   /** Likewise towards the row's source rate, for size-labeled rows without an informative subject. */
@@ -41,6 +42,13 @@ export interface TrainOptions {
   domainBuckets?: number;
   /** Step of the dense signals and cut-points relative to the hashed weights. */
   denseLearningRate?: number;
+  /**
+   * Also fit a "20b wins" head on outcome rows (only the small model correct), so the main expert ranks by the
+   * expected gain p(120b wins) − p(20b wins) rather than by p(120b wins) alone.
+   */
+  weakHead?: boolean;
+  /** Initial SGD step of the benchmark expert's size (and 20b-wins) heads; default: `learningRate`. */
+  sizeLearningRate?: number;
 }
 
 export interface TrainResult {
@@ -61,8 +69,11 @@ const DEFAULTS = {
   chatLearningRate: 1,
   domainMix: 0.8,
   domainBuckets: 2048,
-  subjectSmoothing: 1,
+  subjectSmoothing: 0,
   sourceSmoothing: 0.5,
+  // Chosen by 5-fold CV on the rows the default held-out split trains on (docs/benchmarks/router.md).
+  weakHead: true,
+  sizeLearningRate: 1,
 };
 
 interface Prepared {
@@ -70,6 +81,8 @@ interface Prepared {
   f: Features;
   weight: number;
   sizeTarget?: number;
+  /** 1 when only the small model answered correctly (outcome rows only). */
+  weakTarget?: number;
   /** The row carries an explicit `model` label (chat/support traffic). */
   explicitSize: boolean;
 }
@@ -148,23 +161,37 @@ const round = (x: number, digits = 6) => Number(x.toFixed(digits));
 type Options = typeof DEFAULTS & TrainOptions;
 
 /** Fits the size head (logistic) and the effort head (all-threshold ordinal logistic) by seeded SGD. */
-function fitHeads(rows: readonly Prepared[], spec: FeatureSpec, o: Options, rand: () => number) {
+function fitHeads(
+  rows: readonly Prepared[],
+  spec: FeatureSpec,
+  o: Options,
+  rand: () => number,
+  sizeLearningRate = o.learningRate,
+) {
   const nDense = spec.dense.length;
   const sizeW = new Float64Array(spec.buckets);
   const sizeD = new Float64Array(nDense);
   const effW = new Float64Array(spec.buckets);
   const effD = new Float64Array(nDense);
+  const weakW = o.weakHead ? new Float64Array(spec.buckets) : undefined;
+  const weakD = new Float64Array(nDense);
   const cuts: [number, number] = [0, 1];
   const order = rows.map((_, i) => i);
   for (let epoch = 0; epoch < o.epochs; epoch++) {
     const lr = o.learningRate / (1 + epoch);
     const dlr = lr * o.denseLearningRate;
+    const slr = sizeLearningRate / (1 + epoch);
+    const sdlr = slr * o.denseLearningRate;
     shuffleInPlace(order, rand);
     for (const i of order) {
-      const { ex, f, weight, sizeTarget } = rows[i] as Prepared;
+      const { ex, f, weight, sizeTarget, weakTarget } = rows[i] as Prepared;
       if (sizeTarget !== undefined) {
         const g = (sigmoid(dot(sizeW, sizeD, f)) - sizeTarget) * weight;
-        step(sizeW, sizeD, f, g, lr, dlr, o.l2);
+        step(sizeW, sizeD, f, g, slr, sdlr, o.l2);
+      }
+      if (weakW && weakTarget !== undefined) {
+        const g = (sigmoid(dot(weakW, weakD, f)) - weakTarget) * weight;
+        step(weakW, weakD, f, g, slr, sdlr, o.l2);
       }
       if (ex.effort !== undefined) {
         // One binary task per cut-point, sharing the score.
@@ -179,6 +206,7 @@ function fitHeads(rows: readonly Prepared[], spec: FeatureSpec, o: Options, rand
   }
   return {
     size: head(sizeW, sizeD),
+    weak: weakW && head(weakW, weakD),
     effort: { ...head(effW, effD), cuts: [round(cuts[0]), round(cuts[1])] as [number, number] },
   };
 }
@@ -212,7 +240,8 @@ function fitDomain(rows: readonly Prepared[], o: Options, rand: () => number): D
   for (const r of rows) {
     if (r.ex.subject === undefined || r.ex.size === undefined || !r.ex.sizeFromOutcome) continue;
     const c = counts.get(r.ex.subject) ?? [0, 0];
-    c[0] += r.ex.size;
+    // With a 20b-wins head the subject prior is, like the main expert, the expected gain of 120b mapped to [0, 1].
+    c[0] += o.weakHead ? (1 + Number(!!r.ex.strongCorrect) - Number(!!r.ex.weakCorrect)) / 2 : r.ex.size;
     c[1] += 1;
     counts.set(r.ex.subject, c);
   }
@@ -354,6 +383,7 @@ function fitRouter(
       f: featurize(ex.prompt, spec),
       weight: weightOf.get(ex.source) ?? 1,
       sizeTarget,
+      weakTarget: ex.sizeFromOutcome ? (ex.weakCorrect && !ex.strongCorrect ? 1 : 0) : undefined,
       explicitSize: ex.size !== undefined && !ex.sizeFromOutcome,
     };
   });
@@ -364,12 +394,12 @@ function fitRouter(
   const rand = mulberry32(o.seed);
   const bench = train.filter((t) => !t.explicitSize);
   const chat = train.filter((t) => t.explicitSize);
-  const fit = (rows: Prepared[], lr: number) => fitHeads(rows, spec, { ...o, learningRate: lr }, rand);
-  const primary = fit(
-    bench.length > 0 ? bench : chat,
-    bench.length > 0 ? o.learningRate : o.chatLearningRate,
-  );
+  const fit = (rows: Prepared[], lr: number, sizeLr = lr) =>
+    fitHeads(rows, spec, { ...o, learningRate: lr }, rand, sizeLr);
+  const primary =
+    bench.length > 0 ? fit(bench, o.learningRate, o.sizeLearningRate) : fit(chat, o.chatLearningRate);
   const heads: WeightsFile['heads'] = { size: primary.size, effort: primary.effort };
+  if (primary.weak && bench.length > 0) heads.weak = primary.weak;
   const domain = bench.length > 0 && o.domainMix > 0 ? fitDomain(bench, o, rand) : undefined;
   if (domain) heads.domain = domain;
   if (bench.length > 0 && chat.length > 0) {
@@ -390,7 +420,45 @@ function fitRouter(
       data: datasets.map((d) => ({ name: d.name, sha256: d.sha256, rows: d.rows.length })),
     },
   };
-  return calibrate(draft, calibrationRows.length > 0 ? calibrationRows : trainRows);
+  const calibrationSet = calibrationRows.length > 0 ? calibrationRows : trainRows;
+  if (heads.weak) heads.weakScale = plattScale(draft, calibrationSet);
+  return calibrate(draft, calibrationSet);
+}
+
+/**
+ * With a 20b-wins head the main expert scores the expected gain of 120b, a scale unlike the chat expert's
+ * p(120b needed). Platt-scales it (σ(a·logit(p) + b), a > 0, so the ranking is unchanged) against "only 120b
+ * answers correctly" on the outcome rows of the calibration split, so the gate mixes like with like.
+ */
+function plattScale(weights: WeightsFile, rows: readonly Example[]): { a: number; b: number } {
+  const model = new RouterModel(weights);
+  const data = rows
+    .filter((e) => e.sizeFromOutcome)
+    .map((e) => ({ z: logit(model.mainExpertP(e.prompt)), y: e.size as number }));
+  let a = 1;
+  let b = 0;
+  // Newton's method on the two-parameter logistic loss (a little ridge keeps it well-posed).
+  for (let it = 0; it < 25 && data.length > 0; it++) {
+    let ga = 1e-3 * (a - 1);
+    let gb = 0;
+    let haa = 1e-3;
+    let hab = 0;
+    let hbb = 1e-3;
+    for (const { z, y } of data) {
+      const p = sigmoid(a * z + b);
+      const w = p * (1 - p);
+      ga += (p - y) * z;
+      gb += p - y;
+      haa += w * z * z;
+      hab += w * z;
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    a -= (hbb * ga - hab * gb) / det;
+    b -= (haa * gb - hab * ga) / det;
+  }
+  return a > 0 ? { a: round(a), b: round(b) } : { a: 1, b: 0 };
 }
 
 /** Fills in score quantiles, the PGR curve with its thresholds, and the default threshold for the quality target. */

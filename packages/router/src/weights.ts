@@ -37,6 +37,14 @@ export interface WeightsFile {
   heads: {
     /** p(120b needed): logistic. */
     size: HeadWeights;
+    /**
+     * Optional "20b wins" head of the main expert: p(only the small model answers correctly). With it the main
+     * expert's p(120b) is (1 + p_size − p_weak) / 2, which ranks by the expected gain of calling 120b (RouteLLM's
+     * APGR counts the prompts 120b gets wrong and 20b right against it).
+     */
+    weak?: HeadWeights;
+    /** Platt scaling of the main expert's p(120b) when `weak` is present: σ(a·logit(p) + b). */
+    weakScale?: { a: number; b: number };
     /** Ordinal effort: p(effort > low) = σ(s − cuts[0]), p(effort > medium) = σ(s − cuts[1]); `bias` is 0. */
     effort: HeadWeights & { cuts: [number, number] };
     /**
@@ -47,7 +55,8 @@ export interface WeightsFile {
     /**
      * Optional domain head for the main expert: a softmax over the training subjects (features folded into
      * `buckets`), giving an expected 120b-needed rate r = Σ p(subject)·rate; the main size probability is then
-     * σ(mix·logit(r) + (1 − mix)·logit(p_size)).
+     * σ(mix·logit(r) + (1 − mix)·logit(p_size)). With a `weak` head the rates are each subject's expected gain
+     * of 120b over 20b mapped to [0, 1], (1 + acc_120b − acc_20b) / 2, on the same scale as the expert.
      */
     domain?: DomainWeights;
   };
@@ -114,6 +123,15 @@ export function validateWeights(value: unknown, source: string): WeightsFile {
     if (!h || typeof h.int8 !== 'string' || !Array.isArray(h.dense) || h.dense.length !== spec.dense.length)
       return bad(`heads.${name} missing or its dense weights do not match featureSpec.dense`);
   }
+  const weak = w.heads?.weak;
+  if (
+    weak !== undefined &&
+    (typeof weak.int8 !== 'string' || !Array.isArray(weak.dense) || weak.dense.length !== spec.dense.length)
+  )
+    return bad('heads.weak malformed');
+  const ws = w.heads?.weakScale;
+  if (ws !== undefined && !(typeof ws.a === 'number' && ws.a > 0 && typeof ws.b === 'number'))
+    return bad('heads.weakScale malformed');
   if (!Array.isArray(w.heads?.effort.cuts) || w.heads.effort.cuts.length !== 2)
     return bad('heads.effort.cuts');
   const dom = w.heads.domain;
