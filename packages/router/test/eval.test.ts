@@ -17,6 +17,12 @@ describe('eval of the shipped weights on held-out rows', () => {
     }
   });
 
+  it('meets the MMLU goal on held-out rows (spec §5: APGR >= 0.65)', () => {
+    const mmlu = report.size.find((s) => s.group === 'mmlu');
+    expect(mmlu?.router.apgr).toBeGreaterThanOrEqual(0.65);
+    expect(mmlu?.router.cpt50).toBeLessThanOrEqual(0.3);
+  });
+
   it('beats the majority class and length-only on effort', () => {
     expect(report.effort.accuracy).toBeGreaterThan(report.effort.majorityAccuracy);
     expect(report.effort.accuracy).toBeGreaterThan(report.effort.lengthOnlyAccuracy);
