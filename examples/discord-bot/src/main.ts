@@ -10,7 +10,7 @@
  *   HARMONIA_MAX_REPLIES     replies per conversation (default 5)
  */
 import { BackendUnavailableError } from '@harmonia/core';
-import { createFaqAgent, faqBackend } from '@harmonia/rag-faq';
+import { FaqConfigError, faqAgentFromEnv } from '@harmonia/rag-faq';
 import { createChatAdapter } from '@harmonia/support-bot';
 import { DISCORD_MAX_LENGTH, startDiscordApp } from './app.js';
 
@@ -26,13 +26,7 @@ function required(name: string): string {
 
 const token = required('DISCORD_TOKEN');
 try {
-  const backend = await faqBackend(required('HARMONIA_BACKEND'));
-  const { bot, link, report } = await createFaqAgent({
-    backend,
-    ...(env.HARMONIA_DOCS ? { docsDir: env.HARMONIA_DOCS } : {}),
-    ...(env.DOCS_BASE_URL ? { docsBaseUrl: env.DOCS_BASE_URL } : {}),
-    support: { maxReplies: Number(env.HARMONIA_MAX_REPLIES ?? 5) },
-  });
+  const { bot, link, report } = await faqAgentFromEnv(env);
   process.stdout.write(
     `indexed ${report.chunks} entries (${report.added.length + report.updated.length} files updated)\n`,
   );
@@ -53,7 +47,7 @@ try {
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => void app.stop().then(() => process.exit(0)));
 } catch (err) {
-  if (err instanceof BackendUnavailableError) {
+  if (err instanceof BackendUnavailableError || err instanceof FaqConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BackendChooser, ModelSize } from '@harmonia/core';
 import { createSupportBot, type SupportBot, type SupportBotOptions } from '@harmonia/support-bot';
+import { faqBackend } from './backend.js';
 import { defaultEmbedder, type Embedder } from './embedders.js';
 import { faqNamespace } from './namespace.js';
 import { bundledDocsDir } from './paths.js';
@@ -60,4 +61,32 @@ export async function createFaqAgent(options: FaqAgentOptions): Promise<FaqAgent
     ...options.support,
   });
   return { bot, index, report, link };
+}
+
+/** A configuration value is unusable (e.g. `HARMONIA_MAX_REPLIES=abc`). */
+export class FaqConfigError extends Error {
+  override name = 'FaqConfigError';
+}
+
+/**
+ * The FAQ agent configured from environment variables, as the Discord and Slack templates document them:
+ * `HARMONIA_BACKEND` (required; a backend spec), `HARMONIA_DOCS`, `HARMONIA_DB`, `DOCS_BASE_URL`,
+ * `HARMONIA_MAX_REPLIES` (default 5). `extra` overrides anything (tests pass an embedder).
+ */
+export async function faqAgentFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  extra: FaqAgentOptions = {},
+): Promise<FaqAgent> {
+  const raw = env.HARMONIA_MAX_REPLIES;
+  const maxReplies = raw === undefined || raw === '' ? 5 : Number(raw);
+  if (!Number.isInteger(maxReplies) || maxReplies < 1)
+    throw new FaqConfigError(`HARMONIA_MAX_REPLIES must be a positive integer, got '${raw}'`);
+  return createFaqAgent({
+    backend: await faqBackend(env.HARMONIA_BACKEND),
+    ...(env.HARMONIA_DOCS ? { docsDir: env.HARMONIA_DOCS } : {}),
+    ...(env.HARMONIA_DB ? { db: env.HARMONIA_DB } : {}),
+    ...(env.DOCS_BASE_URL ? { docsBaseUrl: env.DOCS_BASE_URL } : {}),
+    ...extra,
+    support: { maxReplies, ...extra.support },
+  });
 }

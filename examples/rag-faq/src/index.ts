@@ -1,4 +1,11 @@
-export { createFaqAgent, defaultDbPath, type FaqAgent, type FaqAgentOptions } from './agent.js';
+export {
+  createFaqAgent,
+  defaultDbPath,
+  type FaqAgent,
+  type FaqAgentOptions,
+  FaqConfigError,
+  faqAgentFromEnv,
+} from './agent.js';
 export { BACKEND_HELP, faqBackend } from './backend.js';
 export {
   type Chunk,

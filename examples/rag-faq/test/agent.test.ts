@@ -1,6 +1,8 @@
-import { ScriptedBackend } from '@harmonia/core';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BackendUnavailableError, ScriptedBackend } from '@harmonia/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createFaqAgent, HashingEmbedder } from '../src/index.js';
+import { createFaqAgent, FaqConfigError, faqAgentFromEnv, HashingEmbedder } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
 const H = {
@@ -51,5 +53,36 @@ describe('the FAQ support agent over the bundled docs (real LanceDB, scripted mo
     expect(agent.link('ollama.md#1')).toBe('https://docs.example.com/harmonia/ollama');
     backend.assertDone();
     agent.index.close();
+  });
+
+  it('is configured from the environment the bot templates document', async () => {
+    const dir = await tempDir('env');
+    cleanups.push(dir.cleanup);
+    const docs = join(dir.dir, 'docs');
+    await import('node:fs/promises').then((fs) => fs.mkdir(docs));
+    await writeFile(join(docs, 'hours.md'), '# Hours\n\nThe shop opens at 9 on weekdays.\n');
+    const script = join(dir.dir, 'script.json');
+    await writeFile(script, JSON.stringify([H.final('We open at 9 [faq:hours.md#0].')]));
+    const env = {
+      HARMONIA_BACKEND: `script:${script}`,
+      HARMONIA_DOCS: docs,
+      HARMONIA_DB: join(dir.dir, 'db'),
+      DOCS_BASE_URL: 'https://shop.example/help',
+      HARMONIA_MAX_REPLIES: '1',
+    };
+    const agent = await faqAgentFromEnv(env, { embedder: new HashingEmbedder() });
+    expect(agent.report.added).toEqual(['hours.md']);
+    expect(agent.link('hours.md#0')).toBe('https://shop.example/help/hours');
+    expect((await agent.bot.ask('u1', 'When do you open?')).text).toContain('We open at 9');
+    // The reply cap of 1 came from HARMONIA_MAX_REPLIES: the second question gets no model call.
+    expect((await agent.bot.ask('u1', 'And on Sunday?')).status).toBe('capped');
+    agent.index.close();
+
+    await expect(faqAgentFromEnv({ ...env, HARMONIA_MAX_REPLIES: 'lots' })).rejects.toBeInstanceOf(
+      FaqConfigError,
+    );
+    const unset = await faqAgentFromEnv({}).catch((e: unknown) => e);
+    expect(unset).toBeInstanceOf(BackendUnavailableError);
+    expect((unset as Error).message).toContain('ollama pull gpt-oss:20b');
   });
 });

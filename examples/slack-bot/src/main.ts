@@ -9,7 +9,7 @@
  *   HARMONIA_DOCS, HARMONIA_DB, DOCS_BASE_URL, HARMONIA_MAX_REPLIES   as for the Discord bot
  */
 import { BackendUnavailableError } from '@harmonia/core';
-import { createFaqAgent, faqBackend } from '@harmonia/rag-faq';
+import { FaqConfigError, faqAgentFromEnv } from '@harmonia/rag-faq';
 import { createChatAdapter } from '@harmonia/support-bot';
 import { SLACK_MAX_LENGTH, startSlackApp } from './app.js';
 
@@ -26,13 +26,7 @@ function required(name: string): string {
 const token = required('SLACK_BOT_TOKEN');
 const signingSecret = required('SLACK_SIGNING_SECRET');
 try {
-  const backend = await faqBackend(required('HARMONIA_BACKEND'));
-  const { bot, link, report } = await createFaqAgent({
-    backend,
-    ...(env.HARMONIA_DOCS ? { docsDir: env.HARMONIA_DOCS } : {}),
-    ...(env.DOCS_BASE_URL ? { docsBaseUrl: env.DOCS_BASE_URL } : {}),
-    support: { maxReplies: Number(env.HARMONIA_MAX_REPLIES ?? 5) },
-  });
+  const { bot, link, report } = await faqAgentFromEnv(env);
   process.stdout.write(`indexed ${report.chunks} entries\n`);
   const adapter = createChatAdapter(bot, {
     link,
@@ -50,7 +44,7 @@ try {
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => void app.stop().then(() => process.exit(0)));
 } catch (err) {
-  if (err instanceof BackendUnavailableError) {
+  if (err instanceof BackendUnavailableError || err instanceof FaqConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
