@@ -7,10 +7,12 @@ import {
   defineNamespace,
   PROFILES,
   ResponsesBackend,
+  type RunEvent,
   run,
+  runStream,
 } from '../src/index.js';
 import { FakeServer } from './fakes/server.js';
-import { CHAT_FLAVORS, chatCompletions, responsesApi } from './fakes/wire.js';
+import { CHAT_FLAVORS, chatCompletions, type FakeTurn, responsesApi } from './fakes/wire.js';
 import { weatherTool } from './helpers.js';
 
 let server: FakeServer | undefined;
@@ -96,3 +98,78 @@ describe('message-level backends map tool calls both ways', () => {
     expect(String(out?.output)).toContain("Unknown tool 'functions.nope'");
   });
 });
+
+describe.each([CHAT_FLAVORS.vllm, CHAT_FLAVORS.lmstudio, CHAT_FLAVORS.openrouter])(
+  'chat streaming: a preamble is never shown as the answer ($name)',
+  (flavor) => {
+    const turns: FakeTurn[] = [
+      {
+        reasoning: 'Look it up.',
+        content: 'Let me check the weather for you.',
+        calls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+      },
+      { reasoning: 'Snow.', content: 'It is snowing in Oslo.' },
+    ];
+    const backendFor = (url: string) =>
+      new ChatCompletionsBackend({ baseURL: `${url}/v1`, model: 'm', profile: PROFILES[flavor.name] });
+
+    it('runStream: preamble_delta before the call, final_delta only for the answer', async () => {
+      server = await new FakeServer(chatCompletions(flavor, turns)).start();
+      const agent = new Agent({ tools: [weatherTool({ cities: [] })], backend: backendFor(server.url) });
+      const events: RunEvent[] = [];
+      for await (const ev of runStream(agent, 'Oslo?')) events.push(ev);
+      const userFacing = events
+        .filter(
+          (e) => e.type === 'preamble_delta' || e.type === 'final_delta' || e.type === 'tool_call_started',
+        )
+        .map((e) => [e.type, e.turn, 'delta' in e ? e.delta : e.recipient]);
+      // Text deltas of one kind are merged: how the server split them is not part of the contract.
+      const merged: (string | number)[][] = [];
+      for (const [type, turn, text] of userFacing) {
+        const last = merged.at(-1);
+        if (last && last[0] === type && type !== 'tool_call_started') last[2] += String(text);
+        else merged.push([type!, turn!, text!]);
+      }
+      expect(merged).toEqual([
+        ['preamble_delta', 0, 'Let me check the weather for you.'],
+        ['tool_call_started', 0, 'functions.get_weather'],
+        ['final_delta', 1, 'It is snowing in Oslo.'],
+      ]);
+      const done = events.at(-1);
+      expect(done?.type === 'done' && done.result.finalText).toBe('It is snowing in Oslo.');
+      const stored = done?.type === 'done' ? done.result.newMessages : [];
+      expect(stored.filter((m) => m.role === 'assistant' && !m.recipient).map((m) => m.channel)).toEqual([
+        'analysis',
+        'commentary',
+        'analysis',
+        'final',
+      ]);
+    });
+
+    it('backend.stream: held text is released on the first tool call delta, or as final at the finish', async () => {
+      server = await new FakeServer(chatCompletions(flavor, turns)).start();
+      const backend = backendFor(server.url);
+      const req = {
+        messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'Oslo?' }] }],
+        tools: [],
+        effort: 'low' as const,
+      };
+      for (const expected of [
+        ['analysis', 'commentary', 'done'],
+        ['analysis', 'final', 'done'],
+      ]) {
+        const kinds: string[] = [];
+        const texts: Record<string, string> = {};
+        for await (const ch of backend.stream(req)) {
+          const kind = ch.type === 'done' ? 'done' : ch.channel;
+          if (kinds.at(-1) !== kind) kinds.push(kind);
+          if (ch.type === 'delta') texts[ch.channel] = (texts[ch.channel] ?? '') + ch.delta;
+        }
+        expect(kinds).toEqual(expected);
+        expect(texts[expected[1]!]).toBe(
+          expected[1] === 'commentary' ? turns[0]!.content : turns[1]!.content,
+        );
+      }
+    });
+  },
+);

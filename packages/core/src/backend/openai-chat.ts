@@ -160,6 +160,16 @@ export class ChatCompletionsBackend implements MessageBackend {
     let finish: string | null | undefined;
     let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
     let rawMarkup = false;
+    // Chat Completions does not say which channel `content` came from: text before tool calls is a preamble
+    // (commentary), text of a response without calls is the answer. Until the response shows which, text is
+    // held; a tool call delta releases it as commentary, a finish reason without calls as final.
+    let held = '';
+    let decided: 'commentary' | 'final' | undefined;
+    const release = function* (channel: 'commentary' | 'final'): Generator<MessageChunk> {
+      decided = channel;
+      if (held && !rawMarkup) yield { type: 'delta', channel, delta: held };
+      held = '';
+    };
     for await (const chunk of stream) {
       const c = chunk.choices?.[0];
       if (chunk.usage) {
@@ -169,23 +179,26 @@ export class ChatCompletionsBackend implements MessageBackend {
         };
       }
       if (!c) continue;
-      if (c.finish_reason) finish = c.finish_reason;
       const d = c.delta;
-      if (!d) continue;
-      const rd = reasoningOf(d);
+      const rd = d ? reasoningOf(d) : '';
       if (rd) {
         acc.reasoning += rd;
         yield { type: 'delta', channel: 'analysis', delta: rd };
       }
-      if (d.content) {
+      if (d?.tool_calls?.length && decided !== 'commentary') yield* release('commentary');
+      if (d?.content) {
         acc.content += d.content;
         rawMarkup ||= acc.content?.includes('<|') ?? false;
         // Raw Harmony markup is re-split at the end; never stream it as answer text.
-        if (!rawMarkup) {
-          yield { type: 'delta', channel: calls.length ? 'commentary' : 'final', delta: d.content };
-        }
+        if (rawMarkup) held = '';
+        else if (decided) yield { type: 'delta', channel: decided, delta: d.content };
+        else held += d.content;
       }
-      for (const tc of d.tool_calls ?? []) {
+      if (c.finish_reason) {
+        finish = c.finish_reason;
+        if (!decided) yield* release(calls.length || d?.tool_calls?.length ? 'commentary' : 'final');
+      }
+      for (const tc of d?.tool_calls ?? []) {
         const i = tc.index ?? calls.length;
         if (!calls[i]) calls[i] = { id: tc.id, function: { name: '', arguments: '' } };
         const slot = calls[i]!;
@@ -195,6 +208,8 @@ export class ChatCompletionsBackend implements MessageBackend {
       }
     }
     if (r.signal?.aborted) finish = 'abort';
+    // A stream that ended without a finish reason: what was held is whatever the calls say it is.
+    else if (!decided) yield* release(calls.length ? 'commentary' : 'final');
     yield {
       type: 'done',
       result: { messages: this.toMessages(acc, names), finishReason: finishOf(finish), usage },
