@@ -157,6 +157,8 @@ AVX2_TARGET static void matmul_mxfp4_avx2(const uint8_t* blocks, const uint8_t* 
 
 // ---------------------------------------------------------------- AVX-512
 constexpr int kPrefetchAhead = 2048;
+// From this many tokens on, the MXFP4 prefill kernel decodes weight rows once and reuses them (see below).
+constexpr int kTiledMinTokens = 12;
 
 // Splits T tokens into as few passes over the weights as possible (at most 8 tokens each, evenly sized), so
 // the MXFP4 decode and weight loads are amortized over as many tokens as the registers allow.
@@ -444,10 +446,78 @@ AVX512_TARGET static void mxfp4_rowpairs_packed(const uint8_t* blocks, const uin
   }
 }
 
+// Prefill with many tokens per expert: four weight rows are decoded to fp32 once (a 4 x K tile, L1/L2-resident)
+// and reused by every token routed here, so the inner loop is only loads and FMAs (4 rows x up to 6 tokens of
+// accumulators in registers). Below kTiledMinTokens the decode-in-registers kernel is faster.
+template <int NT>
+AVX512_TARGET static void fma_rows4_fullk(const float* W, size_t K, const float* X, size_t ldx, float* Y, size_t ldy,
+                                          int r, int nr) {
+  __m512 acc[4][NT];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < NT; j++) acc[i][j] = _mm512_setzero_ps();
+  for (size_t k = 0; k < K; k += 16) {
+    const __m512 w0 = _mm512_loadu_ps(W + k), w1 = _mm512_loadu_ps(W + K + k);
+    const __m512 w2 = _mm512_loadu_ps(W + 2 * K + k), w3 = _mm512_loadu_ps(W + 3 * K + k);
+    for (int j = 0; j < NT; j++) {
+      const __m512 x = _mm512_loadu_ps(X + j * ldx + k);
+      acc[0][j] = _mm512_fmadd_ps(w0, x, acc[0][j]);
+      acc[1][j] = _mm512_fmadd_ps(w1, x, acc[1][j]);
+      acc[2][j] = _mm512_fmadd_ps(w2, x, acc[2][j]);
+      acc[3][j] = _mm512_fmadd_ps(w3, x, acc[3][j]);
+    }
+  }
+  for (int i = 0; i < nr; i++)
+    for (int j = 0; j < NT; j++) Y[j * ldy + r + i] = _mm512_reduce_add_ps(acc[i][j]);
+}
+
+AVX512_TARGET static void mxfp4_fullk_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K, const float* X,
+                                             size_t ldx, int T, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const __m512 lut = _mm512_loadu_ps(kFp4Values);
+  const __m512i m15 = _mm512_set1_epi32(15);
+  thread_local std::vector<float> wt;
+  wt.resize(4 * K);
+  for (int r = r0; r < r1; r += 4) {
+    const int nr = std::min(4, r1 - r);
+    for (int i = 0; i < 4; i++) {
+      float* w = wt.data() + i * K;
+      if (i >= nr) {  // padding rows of the last group: computed, never stored
+        std::memset(w, 0, K * sizeof(float));
+        continue;
+      }
+      const uint8_t* blk = blocks + static_cast<size_t>(r + i) * nb * 16;
+      const uint8_t* sc = scales + static_cast<size_t>(r + i) * nb;
+      for (size_t b = 0; b < nb; b++, w += 32) {
+        if ((b & 3) == 0) _mm_prefetch(reinterpret_cast<const char*>(blk + b * 16 + 4 * nb * 16), _MM_HINT_T0);
+        const __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + b * 16)));
+        const __m512 s = _mm512_set1_ps(kE8M0[sc[b]]);
+        _mm512_storeu_ps(w, _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_and_si512(v, m15), lut), s));
+        _mm512_storeu_ps(w + 16, _mm512_mul_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), lut), s));
+      }
+    }
+    int t = 0;
+    while (t < T) {
+      const int passes = (T - t + 5) / 6, n = (T - t + passes - 1) / passes;
+      const float* Xt = X + t * ldx;
+      float* Yt = Y + t * ldy;
+      switch (n) {
+        case 1: fma_rows4_fullk<1>(wt.data(), K, Xt, ldx, Yt, ldy, r, nr); break;
+        case 2: fma_rows4_fullk<2>(wt.data(), K, Xt, ldx, Yt, ldy, r, nr); break;
+        case 3: fma_rows4_fullk<3>(wt.data(), K, Xt, ldx, Yt, ldy, r, nr); break;
+        case 4: fma_rows4_fullk<4>(wt.data(), K, Xt, ldx, Yt, ldy, r, nr); break;
+        case 5: fma_rows4_fullk<5>(wt.data(), K, Xt, ldx, Yt, ldy, r, nr); break;
+        default: fma_rows4_fullk<6>(wt.data(), K, Xt, ldx, Yt, ldy, r, nr); break;
+      }
+      t += n;
+    }
+  }
+}
+
 AVX512_TARGET static void matmul_mxfp4_avx512(const uint8_t* blocks, const uint8_t* scales, size_t K,
                                               const float* X, size_t ldx, int T, float* Y, size_t ldy, int r0,
                                               int r1) {
   if (T == 1) return mxfp4_rows1_avx512(blocks, scales, K, X, Y, r0, r1);
+  if (T >= kTiledMinTokens) return mxfp4_fullk_avx512(blocks, scales, K, X, ldx, T, Y, ldy, r0, r1);
   token_tiles(T, [&](int t, int n) {
     const float* P = pack_tile(X + t * ldx, ldx, n, K, 32);
     // K-blocking: a 32 KiB slice of the activation tile stays in L1 while every row of the range uses it.
