@@ -8,6 +8,7 @@ import type { ReasoningMonitor } from '../safety/monitor.js';
 import { type ConversationStore, InMemoryConversationStore } from '../store/store.js';
 import type { ToolNamespace } from '../tools/types.js';
 import { AgentConfigError } from './errors.js';
+import type { GuardStreaming } from './output-gate.js';
 import { PromptRenderer } from './prompt.js';
 
 export interface SamplingSettings {
@@ -42,6 +43,11 @@ export interface AgentOptions<TOutput = unknown> {
   /** Retries per run for empty, truncated or reasoning-only turns. Default 2. */
   maxRetries?: number;
   guardrails?: { input?: readonly InputGuardrail[]; output?: readonly OutputGuardrail[] };
+  /**
+   * When final text reaches the stream while output guardrails are set. Default `sentence`: a sentence at a time,
+   * each only after the output guardrails passed on the whole answer so far (see `GuardStreaming`).
+   */
+  guardStreaming?: GuardStreaming;
   monitor?: ReasoningMonitor;
   /** Assistant replies per conversation; the next message closes it with a reason. */
   replyCap?: number;

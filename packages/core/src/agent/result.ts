@@ -37,7 +37,13 @@ export interface RunResult<TOutput = unknown> {
   status: RunStatus;
   /** With `output` set: the final answer parsed and validated by the output schema. */
   output?: TOutput;
-  /** The answer to show the user (a guardrail's reply when blocked; empty when stopped without one). */
+  /**
+   * The answer to show the user: the whole final answer when `completed`; the guardrail's `reply` when `blocked`
+   * (never the refused text); the stopped reply when `stopped`. On `completed` runs the `final_delta` events
+   * of the last turn add up to it. On a blocked run they add up to the sentences that passed the output
+   * guardrails before one tripped (`guardStreaming: 'sentence'`), nothing (`'answer'`), or the refused answer
+   * (`'off'`); show `finalText` in their place.
+   */
   finalText: string;
   conversationId: string;
   /** The full Harmony transcript of the last model call's view plus this run's output (system and developer first). */

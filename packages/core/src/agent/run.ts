@@ -26,6 +26,7 @@ import {
 } from './errors.js';
 import type { RunEvent, TurnAction } from './events.js';
 import { MonitorGate } from './monitor-gate.js';
+import { type GuardStreaming, type GuardTrip, OutputGate } from './output-gate.js';
 import { forgetRendered } from './prompt.js';
 import type { RunResult, RunStatus, RunUsage, TurnRecord } from './result.js';
 import { allToolConfigs, preamble, promptView, textMessage } from './transcript.js';
@@ -49,6 +50,8 @@ export interface RunOptions {
   includeReasoning?: boolean;
   /** Called before every model call with exactly what is sent (journals, debugging). */
   onModelCall?: (info: ModelCallInfo) => void;
+  /** Overrides the agent's `guardStreaming` for this run. */
+  guardStreaming?: GuardStreaming;
 }
 
 /** What one model call produced. */
@@ -59,6 +62,8 @@ interface TurnData {
   reasoning: string;
   /** Set when the monitor stopped the turn. */
   stopped?: string;
+  /** Set when an output guardrail tripped while the answer streamed (sentence gating). */
+  blocked?: GuardTrip;
 }
 
 /** Events the loop itself yields (`done` is added by `runStream`). */
@@ -125,6 +130,8 @@ class RunState {
   /** System and developer messages of the last model call (the result's transcript starts with them). */
   private lastPreamble: Message[] | undefined;
   private loaded = false;
+  /** The final text gate of the latest model call. */
+  private outputGate: OutputGate | undefined;
 
   constructor(
     private readonly agent: Agent,
@@ -272,6 +279,15 @@ class RunState {
         return this.result('stopped', reply, { stop: { by: 'monitor', reason: data.stopped } });
       }
 
+      if (data.blocked !== undefined) {
+        yield outcomeEvent('stop');
+        const { guardrail, reason, reply } = data.blocked;
+        yield { type: 'guardrail_tripped', stage: 'output', guardrail, reason };
+        // Only the reply is kept: the refused answer must not reach the model's context later either.
+        this.add(assistantText('final', reply));
+        return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason } });
+      }
+
       if (outcome === 'final') {
         this.add(...data.messages);
         const structured = this.parseOutput(data.messages);
@@ -352,23 +368,19 @@ class RunState {
   private async *finish(messages: Message[], output?: unknown): AsyncGenerator<LoopEvent, RunResult> {
     const finalMsg = messages.findLast((m) => m.channel === 'final' && m.role === 'assistant');
     const finalText = finalMsg ? messageText(finalMsg) : '';
-    for (const g of this.agent.options.guardrails?.output ?? []) {
-      const v = await g.check(finalText, {
-        conversationId: this.conversationId,
-        signal: this.signal,
-        input: this.input,
-      });
-      if (!v.ok) {
-        yield { type: 'guardrail_tripped', stage: 'output', guardrail: g.name, reason: v.reason };
-        const reply = v.reply ?? '';
-        // The refused answer must not reach the model's context later either.
-        if (finalMsg) {
-          finalMsg.content = [{ type: 'text', text: reply }];
-          forgetRendered(finalMsg);
-        }
-        return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason: v.reason } });
+    const verdict = await (this.outputGate ?? this.newOutputGate()).finish(finalText);
+    if ('trip' in verdict) {
+      const { guardrail, reason, reply } = verdict.trip;
+      yield { type: 'guardrail_tripped', stage: 'output', guardrail, reason };
+      // The refused answer must not reach the model's context later either.
+      if (finalMsg) {
+        finalMsg.content = [{ type: 'text', text: reply }];
+        forgetRendered(finalMsg);
       }
+      return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason } });
     }
+    // Gated text not released yet (the last sentence, or all of it in `answer` mode) passed with the whole.
+    if (verdict.rest) yield { type: 'final_delta', turn: this.turns.at(-1)?.turn ?? 0, delta: verdict.rest };
     return this.result('completed', finalText, output !== undefined ? { output } : {});
   }
 
@@ -420,9 +432,21 @@ class RunState {
     }
   }
 
-  /** The run's signal, joined with the turn's own abort only when a monitor may need it. */
+  /** The run's signal, joined with the turn's own abort only when a monitor or an output gate may need it. */
   private turnSignal(abort: AbortController): AbortSignal {
-    return this.agent.options.monitor ? AbortSignal.any([this.signal, abort.signal]) : this.signal;
+    return this.agent.options.monitor || this.outputGate?.gating
+      ? AbortSignal.any([this.signal, abort.signal])
+      : this.signal;
+  }
+
+  /** A fresh final-text gate for one model call (each call's answer is checked on its own). */
+  private newOutputGate(): OutputGate {
+    this.outputGate = new OutputGate(
+      this.agent.options.guardrails?.output ?? [],
+      this.options.guardStreaming ?? this.agent.options.guardStreaming ?? 'sentence',
+      { conversationId: this.conversationId, signal: this.signal, input: this.input },
+    );
+    return this.outputGate;
   }
 
   private monitorGate(abort: AbortController): MonitorGate {
@@ -451,6 +475,7 @@ class RunState {
     this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, prompt });
     const abort = new AbortController();
     const gate = this.monitorGate(abort);
+    const out = this.newOutputGate();
     const signal = this.turnSignal(abort);
     const s = this.agent.options.sampling ?? {};
     let channel: string | null = nudge ? 'final' : null;
@@ -465,6 +490,13 @@ class RunState {
       usage,
       reasoning,
       stopped: reason,
+    });
+    const blocked = (trip: GuardTrip): TurnData => ({
+      messages: parser.messages,
+      finishReason: 'abort',
+      usage,
+      reasoning,
+      blocked: trip,
     });
 
     const stream = backend.stream({
@@ -502,7 +534,12 @@ class RunState {
                 }
                 gateOpen = true;
               }
-              yield { type: 'final_delta', turn, delta: ev.delta };
+              const shown = await out.push(ev.delta);
+              if (shown) yield { type: 'final_delta', turn, delta: shown };
+              if (out.tripped) {
+                abort.abort();
+                return blocked(out.tripped);
+              }
             } else if (channel === 'commentary') {
               yield { type: 'preamble_delta', turn, delta: ev.delta };
             } else {
@@ -537,6 +574,7 @@ class RunState {
     this.options.onModelCall?.({ turn, attempt, backend: backend.id, effort: this.effort, messages });
     const abort = new AbortController();
     const gate = this.monitorGate(abort);
+    const out = this.newOutputGate();
     const s = this.agent.options.sampling ?? {};
     let reasoning = '';
     let gateOpen = false;
@@ -556,6 +594,13 @@ class RunState {
       usage: { promptTokens: 0, completionTokens: 0 },
       reasoning,
       stopped: reason,
+    });
+    const blocked = (trip: GuardTrip): TurnData => ({
+      messages: [],
+      finishReason: 'abort',
+      usage: { promptTokens: 0, completionTokens: 0 },
+      reasoning,
+      blocked: trip,
     });
     for await (const chunk of stream) {
       if (chunk.type === 'done') {
@@ -578,7 +623,9 @@ class RunState {
             .filter((m) => m.channel === 'final' && !m.recipient)
             .map(messageText)
             .join('');
-          if (text) yield { type: 'final_delta', turn, delta: text };
+          const shown = text ? await out.push(text) : '';
+          if (shown) yield { type: 'final_delta', turn, delta: shown };
+          if (out.tripped) return blocked(out.tripped);
         }
         return {
           messages: r.messages,
@@ -603,7 +650,12 @@ class RunState {
           }
           gateOpen = true;
         }
-        yield { type: 'final_delta', turn, delta: chunk.delta };
+        const shown = await out.push(chunk.delta);
+        if (shown) yield { type: 'final_delta', turn, delta: shown };
+        if (out.tripped) {
+          abort.abort();
+          return blocked(out.tripped);
+        }
       }
       if (gate.flagged !== undefined) {
         abort.abort();

@@ -12,7 +12,11 @@ export interface InputGuardrail {
   check(input: string, ctx: GuardrailContext): Promise<GuardrailVerdict> | GuardrailVerdict;
 }
 
-/** Runs on the final answer before it is returned (streamed text is retracted with a `guardrail_tripped` event). */
+/**
+ * Runs on the final answer before it is shown. With the agent's `guardStreaming: 'sentence'` (the default) it
+ * also runs on every prefix that ends a sentence while the answer streams, so it must judge partial answers;
+ * with `'off'` it runs once at the end and streamed text is withdrawn by a `guardrail_tripped` event.
+ */
 export interface OutputGuardrail {
   readonly name: string;
   check(
