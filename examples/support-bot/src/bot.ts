@@ -7,12 +7,10 @@ import {
   InMemoryConversationStore,
   type ModelSize,
   maxInputLength,
-  type OutputGuardrail,
   type PatternRule,
   parseJsonArgs,
   type ReasoningEffort,
   type RoutingDecision,
-  type RunEvent,
   type RunResult,
   type RunStatus,
   runStream,
@@ -102,14 +100,12 @@ export class SupportBot {
   private readonly external = new Map<string, string>();
   private readonly findings = new Map<string, UntrustedFinding[]>();
   private readonly pendingEscalation = new Map<string, Escalation>();
-  private readonly outputGuard: OutputGuardrail;
 
   constructor(private readonly options: SupportBotOptions) {
     const backend =
       options.backend ?? (options.backends ? createRouterChooser({ backends: options.backends }) : undefined);
     if (!backend) throw new TypeError('createSupportBot: give `backend` or `backends` (one per model size)');
     this.store = options.store ?? new InMemoryConversationStore();
-    this.outputGuard = supportOutputGuardrail(options.policy, options.outputRules);
     const record = (f: UntrustedFinding) => {
       const list = this.findings.get(f.conversationId) ?? [];
       list.push(f);
@@ -129,8 +125,11 @@ export class SupportBot {
       monitor: supportMonitor(options.monitorRules),
       guardrails: {
         input: [maxInputLength(options.maxInputChars ?? 4000)],
-        output: [this.outputGuard],
+        output: [supportOutputGuardrail(options.policy, options.outputRules)],
       },
+      // Answer text is shown a sentence at a time, each only after the output guardrail passed on everything so
+      // far: an off-task answer is withheld before any of it is shown (a chat edit cannot be un-seen).
+      guardStreaming: 'sentence',
       stoppedReply: refusalText(options.policy),
       ...(options.effort ? { effort: options.effort } : {}),
       ...(options.sampling ? { sampling: options.sampling } : {}),
@@ -153,34 +152,20 @@ export class SupportBot {
   async *stream(conversationId: string, text: string, signal?: AbortSignal): AsyncGenerator<SupportEvent> {
     const id = this.internalId(conversationId);
     this.findings.delete(id);
-    let answer = '';
     let visible = '';
-    let held = false;
     let result: RunResult | undefined;
-    const ctx = { conversationId: id, signal: signal ?? new AbortController().signal, input: text };
     for await (const ev of runStream(this.agent, text, {
       conversationId: id,
       ...(signal ? { signal } : {}),
     })) {
-      const next = answerText(ev, answer);
-      if (next !== undefined) {
-        if (next.length < answer.length) held = false;
-        answer = next;
-        // The runtime's output guardrail only runs on the whole answer. Streamed text is released a sentence
-        // at a time and only after the same check passes on everything so far, so an off-task answer is
-        // withheld before any of it is shown (a chat edit cannot be un-seen).
-        const ready = answer.slice(0, lastSentenceEnd(answer));
-        if (!held && ready.length > visible.length) {
-          if ((await this.outputGuard.check(ready, ctx)).ok) {
-            visible = ready;
-            yield { type: 'text', text: visible };
-          } else held = true;
-        } else if (ready.length < visible.length) {
-          visible = ready;
-          yield { type: 'text', text: visible };
-        }
-      }
-      if (ev.type === 'done') result = ev.result;
+      if (ev.type === 'final_delta') {
+        visible += ev.delta;
+        yield { type: 'text', text: visible };
+      } else if (ev.type === 'turn_started' || (ev.type === 'guardrail_tripped' && ev.stage === 'output')) {
+        // A new model turn (retry, tool loop) starts its answer over; a refused answer is taken down.
+        if (visible) yield { type: 'text', text: '' };
+        visible = '';
+      } else if (ev.type === 'done') result = ev.result;
     }
     const reply = await this.toReply(conversationId, id, result!, text);
     if (reply.text !== visible) yield { type: 'text', text: reply.text };
@@ -293,22 +278,6 @@ export class SupportBot {
 
 export function createSupportBot(options: SupportBotOptions): SupportBot {
   return new SupportBot(options);
-}
-
-/** The end of the last complete sentence or line in a partial answer (0 when there is none yet). */
-function lastSentenceEnd(text: string): number {
-  let end = 0;
-  for (const m of text.matchAll(/[.!?:;](?=\s)|\n/g)) end = m.index + 1;
-  return end;
-}
-
-/** The final-channel text after an event, or undefined when the event does not change it. */
-function answerText(ev: RunEvent, current: string): string | undefined {
-  if (ev.type === 'final_delta') return current + ev.delta;
-  // A new model turn (retry, tool loop) starts its answer over.
-  if (ev.type === 'turn_started') return '';
-  if (ev.type === 'guardrail_tripped' && ev.stage === 'output') return '';
-  return undefined;
 }
 
 function clip(s: string, n = 300): string {
