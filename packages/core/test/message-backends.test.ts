@@ -5,6 +5,7 @@ import {
   ChatCompletionsBackend,
   defineFunction,
   defineNamespace,
+  OllamaChatBackend,
   PROFILES,
   ResponsesBackend,
   type RunEvent,
@@ -12,7 +13,7 @@ import {
   runStream,
 } from '../src/index.js';
 import { FakeServer } from './fakes/server.js';
-import { CHAT_FLAVORS, chatCompletions, type FakeTurn, responsesApi } from './fakes/wire.js';
+import { CHAT_FLAVORS, chatCompletions, type FakeTurn, ollamaChat, responsesApi } from './fakes/wire.js';
 import { weatherTool } from './helpers.js';
 
 let server: FakeServer | undefined;
@@ -173,3 +174,36 @@ describe.each([CHAT_FLAVORS.vllm, CHAT_FLAVORS.lmstudio, CHAT_FLAVORS.openrouter
     });
   },
 );
+
+describe('ollama chat streaming: a preamble is never shown as the answer', () => {
+  it('runStream: preamble_delta before the call, final_delta only for the answer', async () => {
+    server = await new FakeServer(
+      ollamaChat([
+        {
+          reasoning: 'Look it up.',
+          content: 'Let me check the weather for you.',
+          calls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+        },
+        { reasoning: 'Snow.', content: 'It is snowing in Oslo.' },
+      ]),
+    ).start();
+    const agent = new Agent({
+      tools: [weatherTool({ cities: [] })],
+      backend: new OllamaChatBackend({ baseURL: server.url, model: 'gpt-oss:20b' }),
+    });
+    const events: RunEvent[] = [];
+    for await (const ev of runStream(agent, 'Oslo?')) events.push(ev);
+    const text = (type: string, turn: number) =>
+      events
+        .filter((e) => e.type === type && 'turn' in e && e.turn === turn && 'delta' in e)
+        .map((e) => ('delta' in e ? e.delta : ''))
+        .join('');
+    expect(text('final_delta', 0)).toBe('');
+    expect(text('preamble_delta', 0)).toBe('Let me check the weather for you.');
+    expect(text('final_delta', 1)).toBe('It is snowing in Oslo.');
+    const firstPreamble = events.findIndex((e) => e.type === 'preamble_delta');
+    const call = events.findIndex((e) => e.type === 'tool_call_started');
+    expect(firstPreamble).toBeGreaterThanOrEqual(0);
+    expect(firstPreamble).toBeLessThan(call);
+  });
+});

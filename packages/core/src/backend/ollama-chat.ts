@@ -8,6 +8,7 @@ import {
   groupHistory,
   sanitizeContent,
 } from './messages.js';
+import { PreambleHold } from './preamble-hold.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type {
   FinishReason,
@@ -151,7 +152,7 @@ export class OllamaChatBackend implements MessageBackend {
       tool_calls: [],
     };
     let last: OllamaLine = {};
-    let rawMarkup = false;
+    const hold = new PreambleHold();
     try {
       for await (const raw of lines(res)) {
         if (!raw.trim()) continue;
@@ -162,23 +163,21 @@ export class OllamaChatBackend implements MessageBackend {
           acc.thinking += m.thinking;
           yield { type: 'delta', channel: 'analysis', delta: m.thinking };
         }
+        if (m?.tool_calls?.length) yield* hold.toolCall();
         if (m?.content) {
           acc.content += m.content;
-          rawMarkup ||= acc.content.includes('<|');
-          if (!rawMarkup) {
-            yield {
-              type: 'delta',
-              channel: acc.tool_calls.length ? 'commentary' : 'final',
-              delta: m.content,
-            };
-          }
+          yield* hold.text(m.content);
         }
         if (m?.tool_calls) acc.tool_calls.push(...m.tool_calls);
-        if (line.done) last = line;
+        if (line.done) {
+          last = line;
+          yield* hold.end(acc.tool_calls.length > 0);
+        }
       }
     } catch (err) {
       if (!r.signal?.aborted) throw err;
     }
+    if (!r.signal?.aborted) yield* hold.end(acc.tool_calls.length > 0);
     yield {
       type: 'done',
       result: {

@@ -9,6 +9,7 @@ import {
   groupHistory,
   sanitizeContent,
 } from './messages.js';
+import { PreambleHold } from './preamble-hold.js';
 import { type CapabilityProfile, guessProfile } from './profiles.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type { MessageBackend, MessageChunk, MessageRequest, MessageResult, TokenUsage } from './types.js';
@@ -159,17 +160,7 @@ export class ChatCompletionsBackend implements MessageBackend {
     const calls = acc.tool_calls as WireToolCall[];
     let finish: string | null | undefined;
     let usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
-    let rawMarkup = false;
-    // Chat Completions does not say which channel `content` came from: text before tool calls is a preamble
-    // (commentary), text of a response without calls is the answer. Until the response shows which, text is
-    // held; a tool call delta releases it as commentary, a finish reason without calls as final.
-    let held = '';
-    let decided: 'commentary' | 'final' | undefined;
-    const release = function* (channel: 'commentary' | 'final'): Generator<MessageChunk> {
-      decided = channel;
-      if (held && !rawMarkup) yield { type: 'delta', channel, delta: held };
-      held = '';
-    };
+    const hold = new PreambleHold();
     for await (const chunk of stream) {
       const c = chunk.choices?.[0];
       if (chunk.usage) {
@@ -185,18 +176,14 @@ export class ChatCompletionsBackend implements MessageBackend {
         acc.reasoning += rd;
         yield { type: 'delta', channel: 'analysis', delta: rd };
       }
-      if (d?.tool_calls?.length && decided !== 'commentary') yield* release('commentary');
+      if (d?.tool_calls?.length) yield* hold.toolCall();
       if (d?.content) {
         acc.content += d.content;
-        rawMarkup ||= acc.content?.includes('<|') ?? false;
-        // Raw Harmony markup is re-split at the end; never stream it as answer text.
-        if (rawMarkup) held = '';
-        else if (decided) yield { type: 'delta', channel: decided, delta: d.content };
-        else held += d.content;
+        yield* hold.text(d.content);
       }
       if (c.finish_reason) {
         finish = c.finish_reason;
-        if (!decided) yield* release(calls.length || d?.tool_calls?.length ? 'commentary' : 'final');
+        yield* hold.end(calls.length > 0 || (d?.tool_calls?.length ?? 0) > 0);
       }
       for (const tc of d?.tool_calls ?? []) {
         const i = tc.index ?? calls.length;
@@ -209,7 +196,7 @@ export class ChatCompletionsBackend implements MessageBackend {
     }
     if (r.signal?.aborted) finish = 'abort';
     // A stream that ended without a finish reason: what was held is whatever the calls say it is.
-    else if (!decided) yield* release(calls.length ? 'commentary' : 'final');
+    else yield* hold.end(calls.length > 0);
     yield {
       type: 'done',
       result: { messages: this.toMessages(acc, names), finishReason: finishOf(finish), usage },
