@@ -175,22 +175,30 @@ describe.each([CHAT_FLAVORS.vllm, CHAT_FLAVORS.lmstudio, CHAT_FLAVORS.openrouter
   },
 );
 
-describe('ollama chat streaming: a preamble is never shown as the answer', () => {
-  it('runStream: preamble_delta before the call, final_delta only for the answer', async () => {
-    server = await new FakeServer(
-      ollamaChat([
-        {
-          reasoning: 'Look it up.',
-          content: 'Let me check the weather for you.',
-          calls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }],
-        },
-        { reasoning: 'Snow.', content: 'It is snowing in Oslo.' },
-      ]),
-    ).start();
-    const agent = new Agent({
-      tools: [weatherTool({ cities: [] })],
-      backend: new OllamaChatBackend({ baseURL: server.url, model: 'gpt-oss:20b' }),
-    });
+const preambleTurns: FakeTurn[] = [
+  {
+    reasoning: 'Look it up.',
+    content: 'Let me check the weather for you.',
+    calls: [{ name: 'get_weather', arguments: '{"city":"Oslo"}' }],
+  },
+  { reasoning: 'Snow.', content: 'It is snowing in Oslo.' },
+];
+
+describe.each([
+  {
+    name: 'ollama chat',
+    start: () => new FakeServer(ollamaChat(preambleTurns)).start(),
+    backend: (url: string) => new OllamaChatBackend({ baseURL: url, model: 'gpt-oss:20b' }),
+  },
+  {
+    name: 'responses',
+    start: () => new FakeServer(responsesApi(preambleTurns)).start(),
+    backend: (url: string) => new ResponsesBackend({ baseURL: `${url}/v1`, model: 'gpt-oss-20b' }),
+  },
+])('$name streaming: a preamble is never shown as the answer', ({ start, backend }) => {
+  it('runStream: preamble_delta before the call, final_delta only for the answer; stored as commentary', async () => {
+    server = await start();
+    const agent = new Agent({ tools: [weatherTool({ cities: [] })], backend: backend(server.url) });
     const events: RunEvent[] = [];
     for await (const ev of runStream(agent, 'Oslo?')) events.push(ev);
     const text = (type: string, turn: number) =>
@@ -205,5 +213,10 @@ describe('ollama chat streaming: a preamble is never shown as the answer', () =>
     const call = events.findIndex((e) => e.type === 'tool_call_started');
     expect(firstPreamble).toBeGreaterThanOrEqual(0);
     expect(firstPreamble).toBeLessThan(call);
+    const done = events.at(-1);
+    const stored = done?.type === 'done' ? done.result.newMessages : [];
+    expect(
+      stored.find((m) => m.role === 'assistant' && m.channel === 'commentary' && !m.recipient),
+    ).toBeDefined();
   });
 });

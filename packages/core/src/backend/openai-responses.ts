@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { Message } from '../harmony/types.js';
 import { BackendError, viaOpenAI } from './errors.js';
+import { PreambleHold } from './preamble-hold.js';
 import {
   assistantCall,
   assistantText,
@@ -101,6 +102,8 @@ export class ResponsesBackend implements MessageBackend {
 
   private toResult(res: ResponseBody, names: ToolNameMap): MessageResult {
     const messages: Message[] = [];
+    // Text in a response that also calls tools is a preamble (commentary), not the answer.
+    const hasCalls = (res.output ?? []).some((o) => o.type === 'function_call');
     for (const item of res.output ?? []) {
       if (item.type === 'reasoning') {
         const text =
@@ -112,7 +115,10 @@ export class ResponsesBackend implements MessageBackend {
       } else if (item.type === 'message') {
         const text =
           item.content?.map((c) => (c.type === 'output_text' ? (c.text ?? '') : '')).join('') ?? '';
-        if (text) messages.push(...sanitizeContent(text));
+        if (!text) continue;
+        const parsed = sanitizeContent(text);
+        const plain = parsed.length === 1 && parsed[0]!.channel === 'final' && !text.includes('<|');
+        messages.push(...(plain && hasCalls ? [assistantText('commentary', text)] : parsed));
       }
     }
     const finishReason: FinishReason =
@@ -146,18 +152,24 @@ export class ResponsesBackend implements MessageBackend {
       type: string;
       delta?: string;
       response?: ResponseBody;
+      item?: { type?: string };
     }>;
     let final: ResponseBody | undefined;
+    // A message item followed by function calls in the same response is a preamble: hold text until it is known.
+    const hold = new PreambleHold();
     for await (const ev of stream) {
       if (ev.type === 'response.reasoning_text.delta' && ev.delta) {
         yield { type: 'delta', channel: 'analysis', delta: ev.delta };
       } else if (ev.type === 'response.output_text.delta' && ev.delta) {
-        yield { type: 'delta', channel: 'final', delta: ev.delta };
+        yield* hold.text(ev.delta);
+      } else if (ev.type === 'response.output_item.added' && ev.item?.type === 'function_call') {
+        yield* hold.toolCall();
       } else if (
         (ev.type === 'response.completed' || ev.type === 'response.incomplete') &&
         ev.response !== undefined
       ) {
         final = ev.response;
+        yield* hold.end((final.output ?? []).some((o) => o.type === 'function_call'));
       } else if (ev.type === 'response.failed' || ev.type === 'error') {
         throw new BackendError(`${this.id}: stream failed: ${JSON.stringify(ev).slice(0, 300)}`);
       }

@@ -224,6 +224,16 @@ export function responsesApi(turns: FakeTurn[]): FakeHandler {
         content: [{ type: 'reasoning_text', text: t.reasoning }],
       });
     }
+    if (t.content !== undefined && t.calls?.length) {
+      // A preamble: a message item before the calls of the same response.
+      output.push({
+        type: 'message',
+        id: 'msg_0',
+        role: 'assistant',
+        status: 'completed',
+        content: [{ type: 'output_text', text: t.content, annotations: [] }],
+      });
+    }
     (t.calls ?? []).forEach((c, i) => {
       output.push({
         type: 'function_call',
