@@ -1,7 +1,6 @@
 import OpenAI from 'openai';
 import type { Message } from '../harmony/types.js';
 import { BackendError, viaOpenAI } from './errors.js';
-import { PreambleHold } from './preamble-hold.js';
 import {
   assistantCall,
   assistantText,
@@ -9,6 +8,7 @@ import {
   groupHistory,
   sanitizeContent,
 } from './messages.js';
+import { PreambleHold } from './preamble-hold.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type { FinishReason, MessageBackend, MessageChunk, MessageRequest, MessageResult } from './types.js';
 
