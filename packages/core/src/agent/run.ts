@@ -482,6 +482,7 @@ class RunState {
     let recipient: string | null = null;
     let reasoning = '';
     let gateOpen = false;
+    let preambleOpen = false;
     let finishReason: FinishReason = 'stop';
     let usage: TokenUsage = { promptTokens: prompt.length, completionTokens: 0 };
     const stopped = (reason: string): TurnData => ({
@@ -541,6 +542,16 @@ class RunState {
                 return blocked(out.tripped);
               }
             } else if (channel === 'commentary') {
+              // A preamble is user-facing too: the monitor sees the reasoning before its first word is shown.
+              if (!preambleOpen) {
+                const flag = await gate.verdict(reasoning);
+                if (flag !== undefined) {
+                  abort.abort();
+                  yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+                  return stopped(flag);
+                }
+                preambleOpen = true;
+              }
               yield { type: 'preamble_delta', turn, delta: ev.delta };
             } else {
               // analysis, or a message without a channel (headerless refusals): reasoning, never user-facing.
@@ -578,6 +589,7 @@ class RunState {
     const s = this.agent.options.sampling ?? {};
     let reasoning = '';
     let gateOpen = false;
+    let preambleOpen = false;
     const stream = backend.stream({
       messages,
       tools: allToolConfigs(this.agent),
@@ -639,6 +651,16 @@ class RunState {
         gate.observe(reasoning);
         if (this.options.includeReasoning) yield { type: 'reasoning_delta', turn, delta: chunk.delta };
       } else if (chunk.channel === 'commentary') {
+        // A preamble is user-facing too: the monitor sees the reasoning before its first word is shown.
+        if (!preambleOpen) {
+          const flag = await gate.verdict(reasoning);
+          if (flag !== undefined) {
+            abort.abort();
+            yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+            return stopped(flag);
+          }
+          preambleOpen = true;
+        }
         yield { type: 'preamble_delta', turn, delta: chunk.delta };
       } else {
         if (!gateOpen) {
