@@ -31,6 +31,17 @@ import { forgetRendered } from './prompt.js';
 import type { RunResult, RunStatus, RunUsage, TurnRecord } from './result.js';
 import { allToolConfigs, preamble, promptView, textMessage } from './transcript.js';
 
+/** Why a model call ended early: the monitor stopped it, or an output guardrail blocked the answer. */
+type Halt = { stopped: string } | { blocked: GuardTrip };
+
+/** Per model call: the gates user-facing text passes, and which kinds of text were already let through. */
+interface ShowState {
+  gate: MonitorGate;
+  out: OutputGate;
+  abort: AbortController;
+  opened: Set<'preamble' | 'final'>;
+}
+
 export interface ModelCallInfo {
   turn: number;
   attempt: number;
@@ -457,6 +468,39 @@ class RunState {
     );
   }
 
+  /**
+   * Shows one piece of user-facing text. The reasoning monitor must pass before the first word of a preamble and
+   * of the answer; answer text then goes through the output gate. Returns why the turn must end, if it must.
+   */
+  private async *show(
+    kind: 'preamble' | 'final',
+    delta: string,
+    turn: number,
+    reasoning: string,
+    st: ShowState,
+  ): AsyncGenerator<LoopEvent, Halt | undefined> {
+    if (!st.opened.has(kind)) {
+      const flag = await st.gate.verdict(reasoning);
+      if (flag !== undefined) {
+        st.abort.abort();
+        yield { type: 'monitor_flagged', turn, monitor: st.gate.name, reason: flag };
+        return { stopped: flag };
+      }
+      st.opened.add(kind);
+    }
+    if (kind === 'preamble') {
+      yield { type: 'preamble_delta', turn, delta };
+      return undefined;
+    }
+    const released = await st.out.push(delta);
+    if (released) yield { type: 'final_delta', turn, delta: released };
+    if (st.out.tripped) {
+      st.abort.abort();
+      return { blocked: st.out.tripped };
+    }
+    return undefined;
+  }
+
   private async *tokenTurn(
     backend: TokenBackend,
     turn: number,
@@ -481,23 +525,15 @@ class RunState {
     let channel: string | null = nudge ? 'final' : null;
     let recipient: string | null = null;
     let reasoning = '';
-    let gateOpen = false;
-    let preambleOpen = false;
+    const shown: ShowState = { gate, out, abort, opened: new Set() };
     let finishReason: FinishReason = 'stop';
     let usage: TokenUsage = { promptTokens: prompt.length, completionTokens: 0 };
-    const stopped = (reason: string): TurnData => ({
+    const halted = (halt: Halt): TurnData => ({
       messages: parser.messages,
       finishReason: 'abort',
       usage,
       reasoning,
-      stopped: reason,
-    });
-    const blocked = (trip: GuardTrip): TurnData => ({
-      messages: parser.messages,
-      finishReason: 'abort',
-      usage,
-      reasoning,
-      blocked: trip,
+      ...halt,
     });
 
     const stream = backend.stream({
@@ -525,34 +561,10 @@ class RunState {
           } else if (ev.type === 'message_done') {
             if (ev.message.channel === 'analysis') gate.observe(reasoning);
           } else if (ev.type === 'content_delta' && !recipient) {
-            if (channel === 'final') {
-              if (!gateOpen) {
-                const flag = await gate.verdict(reasoning);
-                if (flag !== undefined) {
-                  abort.abort();
-                  yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-                  return stopped(flag);
-                }
-                gateOpen = true;
-              }
-              const shown = await out.push(ev.delta);
-              if (shown) yield { type: 'final_delta', turn, delta: shown };
-              if (out.tripped) {
-                abort.abort();
-                return blocked(out.tripped);
-              }
-            } else if (channel === 'commentary') {
-              // A preamble is user-facing too: the monitor sees the reasoning before its first word is shown.
-              if (!preambleOpen) {
-                const flag = await gate.verdict(reasoning);
-                if (flag !== undefined) {
-                  abort.abort();
-                  yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-                  return stopped(flag);
-                }
-                preambleOpen = true;
-              }
-              yield { type: 'preamble_delta', turn, delta: ev.delta };
+            if (channel === 'final' || channel === 'commentary') {
+              const kind = channel === 'final' ? 'final' : 'preamble';
+              const halt = yield* this.show(kind, ev.delta, turn, reasoning, shown);
+              if (halt) return halted(halt);
             } else {
               // analysis, or a message without a channel (headerless refusals): reasoning, never user-facing.
               reasoning += ev.delta;
@@ -569,7 +581,7 @@ class RunState {
     const flag = await gate.verdict(reasoning);
     if (flag !== undefined) {
       yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-      return stopped(flag);
+      return halted({ stopped: flag });
     }
     if (this.signal.aborted) finishReason = 'abort';
     return { messages: parser.messages, finishReason, usage, reasoning };
@@ -588,8 +600,7 @@ class RunState {
     const out = this.newOutputGate();
     const s = this.agent.options.sampling ?? {};
     let reasoning = '';
-    let gateOpen = false;
-    let preambleOpen = false;
+    const shown: ShowState = { gate, out, abort, opened: new Set() };
     const stream = backend.stream({
       messages,
       tools: allToolConfigs(this.agent),
@@ -600,19 +611,12 @@ class RunState {
       ...(s.seed !== undefined ? { seed: s.seed } : {}),
       signal: this.turnSignal(abort),
     });
-    const stopped = (reason: string): TurnData => ({
+    const halted = (halt: Halt): TurnData => ({
       messages: [],
       finishReason: 'abort',
       usage: { promptTokens: 0, completionTokens: 0 },
       reasoning,
-      stopped: reason,
-    });
-    const blocked = (trip: GuardTrip): TurnData => ({
-      messages: [],
-      finishReason: 'abort',
-      usage: { promptTokens: 0, completionTokens: 0 },
-      reasoning,
-      blocked: trip,
+      ...halt,
     });
     for await (const chunk of stream) {
       if (chunk.type === 'done') {
@@ -627,17 +631,16 @@ class RunState {
         const flag = await gate.verdict(reasoning);
         if (flag !== undefined) {
           yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-          return stopped(flag);
+          return halted({ stopped: flag });
         }
-        if (!gateOpen) {
+        if (!shown.opened.has('final')) {
           // Nothing was streamed as answer text: emit the final answer once, after the gate.
           const text = r.messages
             .filter((m) => m.channel === 'final' && !m.recipient)
             .map(messageText)
             .join('');
-          const shown = text ? await out.push(text) : '';
-          if (shown) yield { type: 'final_delta', turn, delta: shown };
-          if (out.tripped) return blocked(out.tripped);
+          const halt = text ? yield* this.show('final', text, turn, reasoning, shown) : undefined;
+          if (halt) return halted(halt);
         }
         return {
           messages: r.messages,
@@ -650,39 +653,15 @@ class RunState {
         reasoning += chunk.delta;
         gate.observe(reasoning);
         if (this.options.includeReasoning) yield { type: 'reasoning_delta', turn, delta: chunk.delta };
-      } else if (chunk.channel === 'commentary') {
-        // A preamble is user-facing too: the monitor sees the reasoning before its first word is shown.
-        if (!preambleOpen) {
-          const flag = await gate.verdict(reasoning);
-          if (flag !== undefined) {
-            abort.abort();
-            yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-            return stopped(flag);
-          }
-          preambleOpen = true;
-        }
-        yield { type: 'preamble_delta', turn, delta: chunk.delta };
       } else {
-        if (!gateOpen) {
-          const flag = await gate.verdict(reasoning);
-          if (flag !== undefined) {
-            abort.abort();
-            yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-            return stopped(flag);
-          }
-          gateOpen = true;
-        }
-        const shown = await out.push(chunk.delta);
-        if (shown) yield { type: 'final_delta', turn, delta: shown };
-        if (out.tripped) {
-          abort.abort();
-          return blocked(out.tripped);
-        }
+        const kind = chunk.channel === 'commentary' ? 'preamble' : 'final';
+        const halt = yield* this.show(kind, chunk.delta, turn, reasoning, shown);
+        if (halt) return halted(halt);
       }
       if (gate.flagged !== undefined) {
         abort.abort();
         yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: gate.flagged };
-        return stopped(gate.flagged);
+        return halted({ stopped: gate.flagged });
       }
     }
     return {
