@@ -1,13 +1,10 @@
-import { ScriptedBackend } from '@harmonia/core';
+import { harmonyScript, ScriptedBackend } from '@harmonia/core';
 import { createChatAdapter, createSupportBot } from '@harmonia/support-bot';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISCORD_MAX_LENGTH, type DiscordApp, startDiscordApp } from '../src/index.js';
 import { BOT, CHANNEL, type FakeDiscord, MOD_ROLE, startFakeDiscord } from './fake-discord.js';
 
-const H = {
-  analysis: (t: string) => `<|channel|>analysis<|message|>${t}<|end|><|start|>assistant`,
-  final: (t: string) => `<|channel|>final<|message|>${t}<|return|>`,
-};
+const H = harmonyScript;
 const REASONING = 'PRIVATE-REASONING: the user asks about Ollama setup';
 
 let fake: FakeDiscord;

@@ -1,16 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackendUnavailableError, ScriptedBackend } from '@harmonia/core';
+import { BackendUnavailableError, harmonyScript, ScriptedBackend } from '@harmonia/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFaqAgent, FaqConfigError, faqAgentFromEnv, HashingEmbedder } from '../src/index.js';
 import { tempDir } from './helpers.js';
 
-const H = {
-  analysis: (t: string) => `<|channel|>analysis<|message|>${t}<|end|><|start|>assistant`,
-  call: (recipient: string, args: string) =>
-    ` to=${recipient}<|channel|>analysis <|constrain|>json<|message|>${args}<|call|>`,
-  final: (t: string) => `<|channel|>final<|message|>${t}<|return|>`,
-};
+const H = harmonyScript;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -24,7 +19,7 @@ describe('the FAQ support agent over the bundled docs (real LanceDB, scripted mo
     let searchResult = '';
     const backend = new ScriptedBackend([
       H.analysis('The user asks about the Ollama model download. Search.') +
-        H.call('faq.search', '{"query":"ollama pull model download size","limit":3}'),
+        H.call('faq.search', '{"query":"ollama pull model download size","limit":3}', 'analysis'),
       () => {
         searchResult = backend.promptText(1);
         return (

@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { harmonyScript } from '@harmonia/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { faqCommand } from '../../../packages/cli/src/commands/faq.js';
 import { startCommand } from '../../../packages/cli/src/commands/start.js';
@@ -25,11 +26,7 @@ afterAll(async () => {
   for (const c of cleanups) await c();
 });
 
-const H = {
-  analysis: (t: string) => `<|channel|>analysis<|message|>${t}<|end|><|start|>assistant`,
-  call: (r: string, a: string) => ` to=${r}<|channel|>analysis <|constrain|>json<|message|>${a}<|call|>`,
-  final: (t: string) => `<|channel|>final<|message|>${t}<|return|>`,
-};
+const H = harmonyScript;
 
 describe('harmonia faq', () => {
   it('eval prints one line per mode in the documented format', async () => {
@@ -67,7 +64,7 @@ describe('harmonia faq', () => {
     await writeFile(
       script,
       JSON.stringify([
-        H.analysis('search') + H.call('faq.search', '{"query":"python tool timeout"}'),
+        H.analysis('search') + H.call('faq.search', '{"query":"python tool timeout"}', 'analysis'),
         H.analysis('found') + H.final('Calls are interrupted after 120 seconds [faq:python-tool.md#3].'),
       ]),
     );

@@ -1,13 +1,10 @@
-import { ScriptedBackend } from '@harmonia/core';
+import { harmonyScript, ScriptedBackend } from '@harmonia/core';
 import { createChatAdapter, createSupportBot } from '@harmonia/support-bot';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SLACK_MAX_LENGTH, type SlackApp, startSlackApp } from '../src/index.js';
 import { BOT_USER, type FakeSlack, sendEvent, startFakeSlack } from './fake-slack.js';
 
-const H = {
-  analysis: (t: string) => `<|channel|>analysis<|message|>${t}<|end|><|start|>assistant`,
-  final: (t: string) => `<|channel|>final<|message|>${t}<|return|>`,
-};
+const H = harmonyScript;
 const SECRET = 'test-signing-secret';
 const MOD = 'UMOD';
 

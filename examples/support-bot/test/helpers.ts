@@ -1,13 +1,14 @@
-import { ScriptedBackend, type ScriptStep, ToolCallError, type ToolNamespace } from '@harmonia/core';
+import {
+  harmonyScript,
+  ScriptedBackend,
+  type ScriptStep,
+  ToolCallError,
+  type ToolNamespace,
+} from '@harmonia/core';
 import { createSupportBot, type SupportBotOptions } from '../src/index.js';
 
 /** Harmony completion pieces as the model writes them (the prompt ends in `<|start|>assistant`). */
-export const H = {
-  analysis: (t: string) => `<|channel|>analysis<|message|>${t}<|end|><|start|>assistant`,
-  call: (recipient: string, args: string, channel = 'analysis') =>
-    ` to=${recipient}<|channel|>${channel} <|constrain|>json<|message|>${args}<|call|>`,
-  final: (t: string) => `<|channel|>final<|message|>${t}<|return|>`,
-};
+export const H = harmonyScript;
 
 export const POLICY = {
   product: 'Harmonia',

@@ -3,6 +3,7 @@ import {
   Agent,
   type AgentOptions,
   defineFunction,
+  harmonyScript,
   type RunEvent,
   type RunOptions,
   type RunResult,
@@ -12,16 +13,7 @@ import {
 } from '../src/index.js';
 
 /** Harmony completion pieces, as the model writes them (the prompt already ends in `<|start|>assistant`). */
-export const H = {
-  analysis: (t: string) => `<|channel|>analysis<|message|>${t}<|end|><|start|>assistant`,
-  preamble: (t: string) => `<|channel|>commentary<|message|>${t}<|end|><|start|>assistant`,
-  call: (recipient: string, args: string, channel = 'commentary') =>
-    ` to=${recipient}<|channel|>${channel} <|constrain|>json<|message|>${args}<|call|>`,
-  /** The model's own order: recipient after the channel, ` code` content type (common on analysis). */
-  callAfterChannel: (recipient: string, args: string, channel = 'analysis') =>
-    `<|channel|>${channel} to=${recipient} code<|message|>${args}<|call|>`,
-  final: (t: string) => `<|channel|>final<|message|>${t}<|return|>`,
-};
+export const H = harmonyScript;
 
 export interface WeatherCalls {
   cities: string[];

@@ -96,3 +96,19 @@ export class ScriptedBackend implements TokenBackend {
     };
   }
 }
+
+/**
+ * Builders for `ScriptedBackend` steps: Harmony completion text as gpt-oss writes it after `<|start|>assistant`.
+ * Join pieces with `+`, e.g. `harmonyScript.analysis('Look it up.') + harmonyScript.call('functions.f', '{}')`.
+ */
+export const harmonyScript = {
+  analysis: (text: string) => `<|channel|>analysis<|message|>${text}<|end|><|start|>assistant`,
+  preamble: (text: string) => `<|channel|>commentary<|message|>${text}<|end|><|start|>assistant`,
+  /** A tool call as the renderer writes it: recipient before the channel, JSON arguments. */
+  call: (recipient: string, args: string, channel = 'commentary') =>
+    ` to=${recipient}<|channel|>${channel} <|constrain|>json<|message|>${args}<|call|>`,
+  /** The model's own order: recipient after the channel, ` code` content type (common on analysis). */
+  callAfterChannel: (recipient: string, args: string, channel = 'analysis') =>
+    `<|channel|>${channel} to=${recipient} code<|message|>${args}<|call|>`,
+  final: (text: string) => `<|channel|>final<|message|>${text}<|return|>`,
+};
