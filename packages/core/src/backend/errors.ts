@@ -1,5 +1,3 @@
-import OpenAI from 'openai';
-
 /** A backend answered with an HTTP error or a body we cannot read. The message says which server and why. */
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -20,19 +18,4 @@ export class ScriptExhaustedError extends Error {
 /** A ScriptedBackend finished with steps nobody asked for. */
 export class UnusedScriptError extends Error {
   override name = 'UnusedScriptError';
-}
-
-/** Calls the `openai` client, turning its HTTP errors into a `BackendError` that names the server. */
-export async function viaOpenAI<T>(backendId: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof OpenAI.APIError) {
-      throw new BackendError(
-        `${backendId}: HTTP ${err.status ?? '?'}: ${err.message}`,
-        err.status ?? undefined,
-      );
-    }
-    throw err;
-  }
 }

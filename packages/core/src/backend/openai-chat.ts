@@ -1,7 +1,7 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Message } from '../harmony/types.js';
 import { finishOf } from './completions.js';
-import { BackendError, viaOpenAI } from './errors.js';
+import { BackendError } from './errors.js';
 import {
   assistantCall,
   assistantText,
@@ -9,6 +9,7 @@ import {
   groupHistory,
   sanitizeContent,
 } from './messages.js';
+import { openaiClient, viaOpenAI } from './openai-client.js';
 import { PreambleHold } from './preamble-hold.js';
 import { type CapabilityProfile, guessProfile } from './profiles.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
@@ -57,14 +58,7 @@ export class ChatCompletionsBackend implements MessageBackend {
   constructor(private readonly opts: ChatCompletionsOptions) {
     this.profile = opts.profile ?? guessProfile(opts.baseURL);
     this.id = `chat:${this.profile.name}:${opts.baseURL} ${opts.model}`;
-    this.client =
-      opts.client ??
-      new OpenAI({
-        baseURL: opts.baseURL,
-        apiKey: opts.apiKey ?? 'not-needed',
-        maxRetries: 0,
-        timeout: 600_000,
-      });
+    this.client = openaiClient(opts);
   }
 
   /** The request body, exposed for tests and `doctor`. */

@@ -1,6 +1,6 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { Message } from '../harmony/types.js';
-import { BackendError, viaOpenAI } from './errors.js';
+import { BackendError } from './errors.js';
 import {
   assistantCall,
   assistantText,
@@ -8,6 +8,7 @@ import {
   groupHistory,
   sanitizeContent,
 } from './messages.js';
+import { openaiClient, viaOpenAI } from './openai-client.js';
 import { PreambleHold } from './preamble-hold.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type { FinishReason, MessageBackend, MessageChunk, MessageRequest, MessageResult } from './types.js';
@@ -45,14 +46,7 @@ export class ResponsesBackend implements MessageBackend {
 
   constructor(private readonly opts: ResponsesOptions) {
     this.id = `responses:${opts.baseURL} ${opts.model}`;
-    this.client =
-      opts.client ??
-      new OpenAI({
-        baseURL: opts.baseURL,
-        apiKey: opts.apiKey ?? 'not-needed',
-        maxRetries: 0,
-        timeout: 600_000,
-      });
+    this.client = openaiClient(opts);
   }
 
   buildBody(r: MessageRequest, names: ToolNameMap): Record<string, unknown> {
