@@ -354,18 +354,22 @@ export class PythonSandbox {
   /** Why a kernel's stream ended: out of memory, an exit code, or unknown. */
   private async deathReason(session: Session): Promise<string> {
     const container = session.conn.container;
-    for (let i = 0; i < 20; i++) {
-      const info = await container.inspect().catch(() => undefined);
-      if (!info) return 'the container disappeared';
-      if (!info.State.Running) {
-        if (info.State.OOMKilled)
-          return `it ran out of memory (limit ${formatBytes(this.limits.memoryBytes)})`;
-        if (info.State.ExitCode === 137) return 'it was killed (SIGKILL, most likely out of memory)';
-        return `the python process exited with code ${info.State.ExitCode}`;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return 'the kernel stopped answering';
+    // The stream ends when the kernel dies, but Docker may take a while (seconds on a loaded host) to record the
+    // container as stopped and why: wait for it rather than polling a fixed short window.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      container.wait().catch(() => undefined),
+      new Promise((r) => {
+        timer = setTimeout(r, 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    const info = await container.inspect().catch(() => undefined);
+    if (!info) return 'the container disappeared';
+    if (info.State.Running) return 'the kernel stopped answering';
+    if (info.State.OOMKilled) return `it ran out of memory (limit ${formatBytes(this.limits.memoryBytes)})`;
+    if (info.State.ExitCode === 137) return 'it was killed (SIGKILL, most likely out of memory)';
+    return `the python process exited with code ${info.State.ExitCode}`;
   }
 
   /** Removes the session's container and starts a fresh one under the same session. */
