@@ -12,7 +12,19 @@ export type RunStatus =
   /** The per-conversation reply cap was reached; no model call was made. */
   | 'capped'
   /** The conversation was already closed; no model call was made. */
-  | 'closed';
+  | 'closed'
+  /** The model called tools of an `external` namespace: answer `pendingCalls`, then run again to continue. */
+  | 'tool_calls';
+
+/** A call the caller of `run` answers (a namespace marked `external`). */
+export interface PendingCall {
+  /** e.g. `functions.get_weather`. */
+  recipient: string;
+  /** The raw argument text the model wrote (JSON for functions). */
+  arguments: string;
+  /** The channel the call came on; the answer goes back on it. */
+  channel: string;
+}
 
 export interface RunUsage {
   promptTokens: number;
@@ -58,6 +70,8 @@ export interface RunResult<TOutput = unknown> {
   routing: RoutingDecision[];
   /** Why the run ended without a normal answer. */
   stop?: { by: 'monitor' | 'input_guardrail' | 'output_guardrail' | 'reply_cap' | 'closed'; reason: string };
+  /** With status `tool_calls`: the calls to answer, in order. */
+  pendingCalls?: PendingCall[];
   /** Set when this run closed the conversation (end_conversation or reply cap). */
   closed?: { reason: string };
 }

@@ -14,7 +14,7 @@ import { encodeText, STOP_TOKENS_FOR_ASSISTANT_ACTIONS, StreamParser, Tok } from
 import type { Message, ReasoningEffort } from '../harmony/types.js';
 import { type Agent, isChooser } from './agent.js';
 import { classifyTurn, isToolCall, type TurnOutcome } from './classify.js';
-import { executeCall, RepeatGuard } from './dispatch.js';
+import { executeCall, RepeatGuard, resolveRecipient } from './dispatch.js';
 import {
   EmptyTurnError,
   MaxTurnsExceededError,
@@ -82,10 +82,17 @@ type LoopEvent = Exclude<RunEvent, { type: 'done' }>;
 
 const DEFAULT_STOPPED_REPLY = "Sorry, I can't help with that.";
 
+/**
+ * What starts a run: one user message, or Harmony messages to append as they are — user messages and/or the
+ * tool messages answering a run that ended with `tool_calls` (the model is then called without a new user
+ * message). Guardrails, routing and monitors see the last user message among them.
+ */
+export type RunInput = string | { messages: readonly Message[] };
+
 /** Runs the agent on one user message and resolves to the result (the non-streaming form of `runStream`). */
 export async function run<TOutput>(
   agent: Agent<TOutput>,
-  input: string,
+  input: RunInput,
   options: RunOptions = {},
 ): Promise<RunResult<TOutput>> {
   const it = runStream(agent, input, options);
@@ -101,7 +108,7 @@ export async function run<TOutput>(
  */
 export async function* runStream<TOutput>(
   agent: Agent<TOutput>,
-  input: string,
+  input: RunInput,
   options: RunOptions = {},
 ): AsyncGenerator<RunEvent<TOutput>, RunResult<TOutput>> {
   const state = new RunState(agent as Agent<unknown>, input, options);
@@ -143,12 +150,28 @@ class RunState {
   private loaded = false;
   /** The final text gate of the latest model call. */
   private outputGate: OutputGate | undefined;
+  /** The user text guardrails, routing and monitors see. */
+  private readonly input: string;
+  /** What the run appends before the first model call. */
+  private readonly inputMessages: Message[];
+  /** Whether the input holds user text to check (tool answers alone are not user input). */
+  private readonly hasUserInput: boolean;
 
   constructor(
     private readonly agent: Agent,
-    private readonly input: string,
+    input: RunInput,
     private readonly options: RunOptions,
   ) {
+    if (typeof input === 'string') {
+      this.input = input;
+      this.inputMessages = [textMessage('user', input)];
+      this.hasUserInput = true;
+    } else {
+      this.inputMessages = input.messages.map((m) => structuredClone(m));
+      const lastUser = this.inputMessages.findLast((m) => m.role === 'user');
+      this.input = lastUser ? messageText(lastUser) : '';
+      this.hasUserInput = lastUser !== undefined;
+    }
     this.conversationId = options.conversationId ?? randomUUID();
     this.signal = options.signal ?? new AbortController().signal;
     this.effort = agent.effort;
@@ -223,7 +246,7 @@ class RunState {
         return this.result('capped', '', { stop: { by: 'reply_cap', reason: this.closeReason } });
       }
     }
-    for (const g of agent.options.guardrails?.input ?? []) {
+    for (const g of this.hasUserInput ? (agent.options.guardrails?.input ?? []) : []) {
       const v = await g.check(this.input, { conversationId: this.conversationId, signal: this.signal });
       if (!v.ok) {
         yield { type: 'guardrail_tripped', stage: 'input', guardrail: g.name, reason: v.reason };
@@ -231,7 +254,8 @@ class RunState {
       }
     }
 
-    this.add(textMessage('user', this.input));
+    for (const ns of agent.namespaces.values()) await ns.prepare?.(this.signal);
+    this.add(...this.inputMessages);
     await this.choose();
     const guard = new RepeatGuard(agent.maxIdenticalCalls);
     let turn = 0;
@@ -328,7 +352,22 @@ class RunState {
         const kept = data.messages.slice(0, lastCall + 1);
         this.add(...kept);
         yield outcomeEvent('run_tools');
-        yield* this.runTools(kept.filter(isToolCall), turn, guard);
+        const calls = kept.filter(isToolCall);
+        const external = calls.filter((c) => this.isExternal(c));
+        yield* this.runTools(
+          calls.filter((c) => !external.includes(c)),
+          turn,
+          guard,
+        );
+        if (external.length) {
+          return this.result('tool_calls', '', {
+            pendingCalls: external.map((c) => ({
+              recipient: c.recipient ?? '',
+              arguments: messageText(c),
+              channel: c.channel ?? 'commentary',
+            })),
+          });
+        }
         turn++;
         attempt = 0;
         nudge = false;
@@ -352,6 +391,15 @@ class RunState {
         yield outcomeEvent('retry');
         await this.choose(outcome as TurnTrouble);
       }
+    }
+  }
+
+  /** Whether a call goes to a namespace the caller answers. */
+  private isExternal(call: Message): boolean {
+    try {
+      return resolveRecipient(call.recipient ?? '', this.agent.namespaces).namespace.external === true;
+    } catch {
+      return false;
     }
   }
 
@@ -413,6 +461,7 @@ class RunState {
     }
     // Parallel calls run concurrently; answers go back in call order.
     const ctx = { conversationId: this.conversationId, signal: this.signal };
+    if (!calls.length) return;
     const settled = await Promise.allSettled(
       started.map(async (s) => {
         const o = await executeCall(s.call, this.agent.namespaces, guard, ctx);

@@ -17,8 +17,19 @@ export interface ToolNamespace {
    * identical-call guard does not apply; `maxTurns` still bounds a loop.
    */
   readonly stateful?: boolean;
+  /**
+   * Calls are answered by whoever called `run` (an HTTP client's own function tools): the run ends with status
+   * `tool_calls` and the calls in `pendingCalls`; the caller continues it with the tool messages as input.
+   * `call` is never invoked.
+   */
+  readonly external?: boolean;
   /** The description rendered into the prompt. */
   config(): ToolNamespaceConfig;
+  /**
+   * Called before each run's first model call: connect, list tools (an MCP server). Failing here fails the run
+   * with the error (a tool that cannot start is a configuration problem, not something the model can fix).
+   */
+  prepare?(signal: AbortSignal): Promise<void>;
   /**
    * Runs one call. `args` is the raw message text the model wrote (JSON for functions and browser, code for
    * python). Throw `ToolCallError` for problems the model can fix (bad arguments, unknown function): the
