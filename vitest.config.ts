@@ -12,6 +12,7 @@ export default defineConfig({
       '@harmonia/router': src('./packages/router/src/index.ts'),
       '@harmonia/engine': src('./packages/engine/src/index.ts'),
       '@harmonia/cli': src('./packages/cli/src/index.ts'),
+      '@harmonia/server': src('./packages/server/src/index.ts'),
       '@harmonia/support-bot': src('./examples/support-bot/src/index.ts'),
       '@harmonia/rag-faq': src('./examples/rag-faq/src/index.ts'),
       '@harmonia/discord-bot': src('./examples/discord-bot/src/index.ts'),

@@ -7,6 +7,7 @@ import { harmonyCommand } from './harmony.js';
 import { pythonCommand } from './python.js';
 import { routerCommand } from './router.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 import { startCommand } from './start.js';
 import { toolCommand } from './tool.js';
 
@@ -15,6 +16,7 @@ export const commands: readonly Command[] = [
   startCommand,
   chatCommand,
   runCommand,
+  serveCommand,
   doctorCommand,
   harmonyCommand,
   toolCommand,

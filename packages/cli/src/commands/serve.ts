@@ -1,0 +1,133 @@
+/**
+ * `harmonia serve --backend SPEC [--tools browser,python] [--host H] [--port P] [--api-key KEY]`: an
+ * OpenAI-compatible HTTP API (Responses, Chat Completions, models) over one backend, with the built-in tools run
+ * server-side. Runs until SIGINT/SIGTERM.
+ */
+import { backendFromSpec, parseBackendSpec, type ToolNamespace } from '@harmonia/core';
+import { createHarmoniaServer } from '@harmonia/server';
+import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
+import { disposeTools, resolveTools } from '../tools-registry.js';
+import { effortOf } from './run.js';
+
+const FLAGS = {
+  backend: { type: 'string' },
+  model: { type: 'string' },
+  profile: { type: 'string' },
+  tools: { type: 'string' },
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string', default: '8000' },
+  'api-key': { type: 'string' },
+  effort: { type: 'string', default: 'medium' },
+  'hide-reasoning': { type: 'boolean', default: false },
+  models: { type: 'string' },
+  'max-turns': { type: 'string' },
+} as const satisfies FlagOptions;
+
+const HELP = `Usage: harmonia serve --backend SPEC [options]
+
+An OpenAI-compatible API over one backend: GET /v1/models, POST /v1/responses (plain and streamed,
+previous_response_id, function tools, reasoning items), GET /v1/responses/{id}, POST /v1/chat/completions.
+Every model name is served by the backend.
+
+  --backend SPEC        URL, chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE, native:DIR
+  --model NAME          model for URL backends (default: the first one the server lists)
+  --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
+  --tools LIST          built-in tools run server-side: browser, python
+  --host HOST           address to listen on (default 127.0.0.1)
+  --port PORT           port (default 8000; 0 picks a free one)
+  --api-key KEY         require 'Authorization: Bearer KEY' (default: $HARMONIA_API_KEY, else none)
+  --effort LEVEL        reasoning effort when a request sets none: low, medium, high (default medium)
+  --hide-reasoning      never return reasoning text (public deployments)
+  --models LIST         names listed by GET /v1/models (default gpt-oss)
+  --max-turns N         model calls per request, tool rounds included (default 10)
+`;
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the server from flags; resolves once it listens (the URL is printed on stdout). */
+export async function startServe(args: string[], io: CliIO): Promise<RunningServer> {
+  const v = parseFlags(args, FLAGS).values;
+  if (!v.backend)
+    throw new UsageError('--backend is required (URL, ollama:MODEL, script:FILE or native:DIR)');
+  const port = Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`--port must be an integer from 0 to 65535, got '${v.port}'`);
+  }
+  let maxTurns: number | undefined;
+  if (v['max-turns'] !== undefined) {
+    maxTurns = Number(v['max-turns']);
+    if (!Number.isInteger(maxTurns) || maxTurns < 1)
+      throw new UsageError('--max-turns must be a positive integer');
+  }
+  const effort = effortOf(v.effort);
+  const spec = parseBackendSpec(v.backend);
+  const loaded = await resolveTools(v.tools);
+  const tools: ToolNamespace[] = [];
+  for (const t of loaded) {
+    if ('kind' in t && t.kind === 'function') {
+      throw new UsageError(
+        `--tools: '${t.name}' is a function, and clients bring their own functions; serve runs browser and python`,
+      );
+    }
+    tools.push(t as ToolNamespace);
+  }
+  const backend = await backendFromSpec(spec, {
+    ...(v.model ? { model: v.model } : {}),
+    ...(v.profile ? { profile: v.profile } : {}),
+  });
+  const apiKey = v['api-key'] ?? process.env.HARMONIA_API_KEY;
+  const server = createHarmoniaServer({
+    backend,
+    tools,
+    effort,
+    hideReasoning: v['hide-reasoning'] ?? false,
+    ...(apiKey ? { apiKey } : {}),
+    ...(v.models
+      ? {
+          models: v.models
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
+      : {}),
+    ...(maxTurns !== undefined ? { maxTurns } : {}),
+  });
+  let url: string;
+  try {
+    url = await server.listen(port, v.host);
+  } catch (err) {
+    await disposeTools(tools);
+    throw new UsageError(`cannot listen on ${v.host}:${port}: ${(err as Error).message}`);
+  }
+  io.stdout.write(
+    `harmonia serve: listening on ${url}/v1 · backend ${'kind' in backend ? backend.id : 'chooser'}\n`,
+  );
+  return {
+    url,
+    async close() {
+      await server.close();
+      await disposeTools(tools);
+    },
+  };
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'OpenAI-compatible HTTP API (Responses, Chat Completions) over a backend.',
+  async run(args: string[], io: CliIO): Promise<number> {
+    if (args.includes('--help') || args.includes('-h')) {
+      io.stdout.write(HELP);
+      return 0;
+    }
+    const running = await startServe(args, io);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await running.close();
+    return 0;
+  },
+};

@@ -1,0 +1,6 @@
+export { parseChatRequest, runChat } from './chat.js';
+export { ApiError } from './errors.js';
+export { type AgentSettings, mapInput, ResponseBuilder, runResponse } from './responses.js';
+export { createHarmoniaServer, type HarmoniaServer, type HarmoniaServerOptions } from './server.js';
+export { ResponseStore, type StoredResponse, type StoredResponseMeta } from './store.js';
+export { clientFunctions, sessionScoped } from './tools.js';
