@@ -16,7 +16,8 @@ const HELP = `Usage: harmonia chat --backend SPEC [options]
 Interactive chat with an agent. Type a message and press Enter; /new starts a new conversation, /exit quits.
 
 ${AGENT_FLAGS_HELP}
-  --show-reasoning      show the model's reasoning (dimmed) before its answer
+  --show-reasoning      show the model's reasoning (dimmed) before its answer, and the arguments of
+                        tool calls it made while reasoning
   --no-color            plain text, no ANSI colours
 `;
 
@@ -83,7 +84,9 @@ export const chatCommand: Command = {
             out(ev.delta);
           } else if (ev.type === 'tool_call_started') {
             enter(null, '');
-            out(dim(`\n→ ${ev.recipient}(${ev.arguments.slice(0, 200)})\n`));
+            // A call on the analysis channel is reasoning: its arguments are shown only with --show-reasoning.
+            const args = ev.internal && !v['show-reasoning'] ? '…' : ev.arguments.slice(0, 200);
+            out(dim(`\n→ ${ev.recipient}(${args})\n`));
           } else if (ev.type === 'tool_call_finished' && ev.error) {
             out(dim(`  ✗ ${ev.error.slice(0, 200)}\n`));
           } else if (ev.type === 'done') {

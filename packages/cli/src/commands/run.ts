@@ -28,6 +28,7 @@ export const AGENT_FLAGS = {
   effort: { type: 'string', default: 'low' },
   instructions: { type: 'string' },
   tools: { type: 'string' },
+  'max-model-calls': { type: 'string' },
   'max-turns': { type: 'string' },
   'max-tokens': { type: 'string' },
 } as const satisfies FlagOptions;
@@ -39,7 +40,7 @@ export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/c
   --effort LEVEL        reasoning effort: low, medium or high (default low)
   --instructions TEXT   developer instructions
   --tools LIST          comma-separated tools: echo, browser (Chromium), python (Docker sandbox)
-  --max-turns N         model calls per run (default 10)
+  --max-model-calls N   model calls per run, retries included (default 10; --max-turns N is the older name)
   --max-tokens N        tokens sampled per model call (default: the backend's)`;
 
 export function effortOf(v: unknown): ReasoningEffort {
@@ -54,6 +55,7 @@ export async function agentFromFlags(v: {
   effort?: string;
   instructions?: string;
   tools?: string;
+  'max-model-calls'?: string;
   'max-turns'?: string;
   'max-tokens'?: string;
 }): Promise<Agent> {
@@ -61,12 +63,8 @@ export async function agentFromFlags(v: {
     throw new UsageError('--backend is required (URL, ollama:MODEL, script:FILE or native:DIR)');
   const spec = parseBackendSpec(v.backend);
   const effort = effortOf(v.effort);
-  let maxTurns: number | undefined;
-  if (v['max-turns'] !== undefined) {
-    maxTurns = Number(v['max-turns']);
-    if (!Number.isInteger(maxTurns) || maxTurns < 1)
-      throw new UsageError('--max-turns must be a positive integer');
-  }
+  const maxModelCalls = positiveInt(v['max-model-calls'], '--max-model-calls');
+  const maxTurns = positiveInt(v['max-turns'], '--max-turns');
   const maxTokens = positiveInt(v['max-tokens'], '--max-tokens');
   const tools = await resolveTools(v.tools);
   const backend = await backendFromSpec(spec, {
@@ -78,7 +76,7 @@ export async function agentFromFlags(v: {
     tools,
     effort,
     ...(v.instructions ? { instructions: v.instructions } : {}),
-    ...(maxTurns ? { maxTurns } : {}),
+    ...(maxModelCalls ? { maxModelCalls } : maxTurns ? { maxTurns } : {}),
     ...(maxTokens ? { sampling: { maxTokens } } : {}),
   });
 }

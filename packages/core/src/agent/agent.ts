@@ -1,6 +1,7 @@
 import type { Backend, BackendChooser } from '../backend/types.js';
 import { defineNamespace, type FunctionTool, isFunctionTool } from '../functions/define.js';
 import { type AnyZodSchema, toJsonSchema } from '../functions/schema.js';
+import { renderResponseFormats } from '../harmony/api.js';
 import type { JsonSchema, ReasoningEffort } from '../harmony/types.js';
 import { endConversationFunction } from '../safety/end-conversation.js';
 import type { InputGuardrail, OutputGuardrail } from '../safety/guardrails.js';
@@ -37,6 +38,11 @@ export interface AgentOptions<TOutput = unknown> {
   currentDate?: string | null | (() => string);
   sampling?: SamplingSettings;
   /** Model calls per run, retries included. Default 10. */
+  maxModelCalls?: number;
+  /**
+   * Older name of `maxModelCalls` (it always counted model calls, not conversation turns); used when
+   * `maxModelCalls` is not set.
+   */
   maxTurns?: number;
   /** How often one identical call (same recipient and arguments) may run per run. Default 2. */
   maxIdenticalCalls?: number;
@@ -87,7 +93,10 @@ export class Agent<TOutput = unknown> {
   readonly namespaces: ReadonlyMap<string, ToolNamespace>;
   readonly store: ConversationStore;
   readonly options: Readonly<AgentOptions<TOutput>>;
-  readonly maxTurns: number;
+  /** Model calls per run, retries included. */
+  readonly maxModelCalls: number;
+  /** The option name the limit was set with (error messages name what the developer wrote). */
+  readonly maxModelCallsOption: 'maxModelCalls' | 'maxTurns';
   readonly maxIdenticalCalls: number;
   readonly maxRetries: number;
   /** Renders prompts incrementally (internal; shared by the runs of this agent). */
@@ -103,7 +112,9 @@ export class Agent<TOutput = unknown> {
     this.backend = options.backend;
     this.effort = options.effort ?? 'medium';
     this.store = options.store ?? new InMemoryConversationStore();
-    this.maxTurns = options.maxTurns ?? 10;
+    this.maxModelCalls = options.maxModelCalls ?? options.maxTurns ?? 10;
+    this.maxModelCallsOption =
+      options.maxModelCalls === undefined && options.maxTurns !== undefined ? 'maxTurns' : 'maxModelCalls';
     this.maxIdenticalCalls = options.maxIdenticalCalls ?? 2;
     this.maxRetries = options.maxRetries ?? 2;
     this.outputJsonSchema = options.output ? toJsonSchema(options.output.schema) : undefined;
@@ -130,18 +141,22 @@ export class Agent<TOutput = unknown> {
     this.namespaces = namespaces;
   }
 
+  /** Older name of `maxModelCalls`. */
+  get maxTurns(): number {
+    return this.maxModelCalls;
+  }
+
   /** Developer instructions as rendered: the agent's, then `# Response Formats` when `output` is set. */
   renderedInstructions(): string | undefined {
     const o = this.options.output;
     if (!o || !this.outputJsonSchema) return this.instructions;
-    const fmt = [
-      '# Response Formats',
-      '',
-      `## ${o.name ?? 'answer'}`,
-      '',
-      ...(o.description ? [`// ${o.description}`] : []),
-      JSON.stringify(this.outputJsonSchema),
-    ].join('\n');
+    const fmt = renderResponseFormats([
+      {
+        name: o.name ?? 'answer',
+        ...(o.description ? { description: o.description } : {}),
+        schema: this.outputJsonSchema,
+      },
+    ]);
     return this.instructions ? `${this.instructions}\n\n${fmt}` : fmt;
   }
 

@@ -1,11 +1,11 @@
 import type { FinishReason } from '../backend/types.js';
+import { isToolCall } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
+
+export { isToolCall };
 
 /** What one model call produced. The last three are error states handled explicitly, never "success". */
 export type TurnOutcome = 'final' | 'tool_call' | 'reasoning_only' | 'truncated' | 'empty';
-
-export const isToolCall = (m: Message): boolean =>
-  m.role === 'assistant' && !!m.recipient && m.recipient !== 'assistant' && m.recipient !== 'all';
 
 const hasText = (m: Message): boolean => m.content.some((c) => c.type === 'text' && c.text.trim() !== '');
 

@@ -1,4 +1,4 @@
-import { messageText } from '../backend/messages.js';
+import { messageText } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import { END_CONVERSATION_META } from '../safety/end-conversation.js';
 import { ToolCallError, type ToolNamespace, type ToolOutput } from '../tools/types.js';

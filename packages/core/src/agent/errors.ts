@@ -27,12 +27,22 @@ export class ReasoningOnlyError extends TurnError {
   override name = 'ReasoningOnlyError';
 }
 
+/** The run reached its limit of model calls (`maxModelCalls`) without a final answer. */
 export class MaxTurnsExceededError extends AgentRunError {
   override name = 'MaxTurnsExceededError';
-  constructor(readonly maxTurns: number) {
+  /** The limit that was reached (same as `maxTurns`). */
+  readonly maxModelCalls: number;
+  /**
+   * @param option the option name the limit was set with (`maxModelCalls`, or its older alias `maxTurns`)
+   */
+  constructor(
+    readonly maxTurns: number,
+    option: 'maxModelCalls' | 'maxTurns' = 'maxModelCalls',
+  ) {
     super(
-      `The agent made ${maxTurns} model calls without a final answer (maxTurns=${maxTurns}). Raise maxTurns or check the tools' answers.`,
+      `The agent made ${maxTurns} model calls without a final answer (${option}=${maxTurns}). Raise ${option} or check the tools' answers.`,
     );
+    this.maxModelCalls = maxTurns;
   }
 }
 

@@ -20,7 +20,10 @@ export type RunEvent<TOutput = unknown> =
       callId: string;
       recipient: string;
       channel: string;
+      /** The call's arguments. For an `internal` call they are reasoning: show them only to developers. */
       arguments: string;
+      /** A call made on the analysis channel: part of the model's reasoning, not a step to show users. */
+      internal: boolean;
     }
   | {
       type: 'tool_call_finished';

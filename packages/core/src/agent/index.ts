@@ -5,5 +5,6 @@ export * from './errors.js';
 export type * from './events.js';
 export { type GuardStreaming, type GuardTrip, sentenceEnds } from './output-gate.js';
 export type * from './result.js';
-export { type ModelCallInfo, type RunInput, type RunOptions, run, runStream } from './run.js';
+export { run, runStream } from './run.js';
+export type { ModelCallInfo, RunOptions } from './run-options.js';
 export { promptView } from './transcript.js';

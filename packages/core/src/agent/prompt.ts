@@ -1,9 +1,8 @@
 import {
+  assistantStart,
   conversationHasFunctionTools,
-  encodeText,
   renderConversation,
   renderMessage,
-  Tok,
 } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 
@@ -16,7 +15,6 @@ import type { Message } from '../harmony/types.js';
  * message declares functions, which lives in the preamble.
  */
 const rendered = new WeakMap<Message, { tokens: number[]; hasFunctions: boolean }>();
-const ASSISTANT = encodeText('assistant');
 
 function messageTokens(m: Message, hasFunctions: boolean): number[] {
   const hit = rendered.get(m);
@@ -35,24 +33,23 @@ export class PromptRenderer {
   /** Rendered system + developer messages by their JSON (effort, date, instructions and tool configs). */
   private readonly heads = new Map<string, number[]>();
 
-  /** The prompt for the next assistant message: preamble, history view, then `<|start|>assistant`. */
-  render(preamble: readonly Message[], view: readonly Message[]): number[] {
+  /** The prompt for the next assistant message: head (system, developer), history view, `<|start|>assistant`. */
+  render(head: readonly Message[], view: readonly Message[]): number[] {
     // Keyed by content, not identity: a namespace whose config() changes is re-rendered, never stale.
-    const key = JSON.stringify(preamble);
-    let head = this.heads.get(key);
-    if (!head) {
+    const key = JSON.stringify(head);
+    let tokens = this.heads.get(key);
+    if (!tokens) {
       if (this.heads.size >= 16) this.heads.clear();
-      head = renderConversation({ messages: [...preamble] });
-      this.heads.set(key, head);
+      tokens = renderConversation({ messages: [...head] });
+      this.heads.set(key, tokens);
     }
-    const hasFunctions = conversationHasFunctionTools(preamble);
-    const out = head.slice();
+    const hasFunctions = conversationHasFunctionTools(head);
+    const out = tokens.slice();
     for (const m of view) {
       const t = messageTokens(m, hasFunctions);
       for (let i = 0; i < t.length; i++) out.push(t[i]!);
     }
-    out.push(Tok.start);
-    for (const t of ASSISTANT) out.push(t);
+    for (const t of assistantStart()) out.push(t);
     return out;
   }
 }

@@ -13,8 +13,11 @@ const SERDE_EFFORT: Record<ReasoningEffort, SerdeReasoningEffort> = {
   high: 'High',
 };
 
-/** The system and developer messages for one model call (rebuilt per call: effort can change per turn). */
-export function preamble(agent: Agent, effort: ReasoningEffort): Message[] {
+/**
+ * The head of every prompt: the system and developer messages for one model call (rebuilt per call: effort can
+ * change per turn). Not to be confused with a preamble, the commentary the model shows before tool calls.
+ */
+export function promptHead(agent: Agent, effort: ReasoningEffort): Message[] {
   const systemTools: Record<string, ToolNamespaceConfig> = {};
   const devTools: Record<string, ToolNamespaceConfig> = {};
   for (const ns of agent.namespaces.values()) {
@@ -79,8 +82,4 @@ export function promptView(history: readonly Message[]): Message[] {
 /** Every namespace's config, for message-level backends (they take one flat tool list). */
 export function allToolConfigs(agent: Agent): ToolNamespaceConfig[] {
   return [...agent.namespaces.values()].map((ns) => ns.config());
-}
-
-export function textMessage(role: 'user', text: string): Message {
-  return { role, content: [{ type: 'text', text }] };
 }

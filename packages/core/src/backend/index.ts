@@ -1,6 +1,5 @@
 export * from './completions.js';
 export { BackendError, ScriptExhaustedError, UnusedScriptError } from './errors.js';
-export { messageText } from './messages.js';
 export * from './ollama-chat.js';
 export * from './ollama-generate.js';
 export * from './openai-chat.js';

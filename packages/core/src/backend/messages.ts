@@ -1,48 +1,14 @@
-import { encode, parseMessagesFromCompletionTokens } from '../harmony/api.js';
+import { messageText } from '../harmony/messages.js';
 import type { Message } from '../harmony/types.js';
 
-/** The text of a message's text parts (system/developer content objects contribute nothing). */
-export function messageText(m: Message): string {
-  let out = '';
-  for (const c of m.content) if (c.type === 'text') out += c.text;
-  return out;
-}
-
-export function developerInstructions(messages: readonly Message[]): string | null {
-  for (const m of messages) {
-    for (const c of m.content) if (c.type === 'developer_content' && c.instructions) return c.instructions;
-  }
-  return null;
-}
-
-export const assistantText = (channel: string, text: string): Message => ({
-  role: 'assistant',
-  channel,
-  content: [{ type: 'text', text }],
-});
-
-export const assistantCall = (recipient: string, text: string, channel = 'commentary'): Message => ({
-  role: 'assistant',
-  recipient,
-  channel,
-  content_type: '<|constrain|>json',
-  content: [{ type: 'text', text }],
-});
-
-/**
- * Some servers leak raw Harmony markup into `content` (LM Studio, early vLLM). If the text carries
- * `<|channel|>`/`<|message|>`, re-split it with the Harmony parser instead of showing it to a user.
- */
-export function sanitizeContent(content: string): Message[] {
-  if (!content.includes('<|channel|>') && !content.includes('<|message|>')) {
-    return [assistantText('final', content)];
-  }
-  const parsed = parseMessagesFromCompletionTokens(encode(content, { allowSpecial: true }), {
-    role: 'assistant',
-    strict: false,
-  });
-  return parsed.length ? parsed : [assistantText('final', content)];
-}
+// The message helpers live with the Harmony layer; re-exported for the backends that import them from here.
+export {
+  assistantCall,
+  assistantText,
+  developerInstructions,
+  messageText,
+  sanitizeContent,
+} from '../harmony/messages.js';
 
 /**
  * Groups a Harmony history into the units message-level APIs use: each run of assistant messages becomes one

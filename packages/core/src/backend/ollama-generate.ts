@@ -1,4 +1,4 @@
-import { decode, encode, Tok } from '../harmony/api.js';
+import { decode, encode, inferStopToken } from '../harmony/api.js';
 import { BackendError } from './errors.js';
 import { joinUrl, lines, postJson } from './http.js';
 import type {
@@ -26,16 +26,9 @@ interface GenerateLine {
   error?: string;
 }
 
-/**
- * Ollama excludes the matched stop string from its output and does not say which one matched. A message
- * whose header carries a recipient (`to=`) ended in `<|call|>`; anything else in `<|return|>`.
- */
-export function inferStopToken(text: string): number {
-  const start = text.lastIndexOf('<|start|>');
-  const msg = text.slice(Math.max(start, 0));
-  const header = msg.slice(0, Math.max(0, msg.indexOf('<|message|>')));
-  return /(^|\s|>)to=/.test(header) ? Tok.call : Tok.return;
-}
+// Ollama excludes the matched stop string from its output and does not say which one matched; the Harmony layer
+// infers it from the last message's header.
+export { inferStopToken };
 
 /**
  * Ollama's `/api/generate` in raw mode: the Harmony prompt is sent as text with its special tokens written

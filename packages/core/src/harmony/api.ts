@@ -10,12 +10,28 @@ export {
   pythonNamespace,
 } from './builtin-tools.js';
 export {
+  assistantStart,
+  finalPrefill,
+  headerHasRecipient,
+  inferStopToken,
+} from './completion.js';
+export {
   HarmonyError,
   HarmonyInputError,
   HarmonyParseError,
   HarmonyRenderError,
   HarmonyTokenError,
 } from './errors.js';
+export {
+  answerText,
+  assistantCall,
+  assistantText,
+  developerInstructions,
+  isToolCall,
+  messageText,
+  sanitizeContent,
+  textMessage,
+} from './messages.js';
 export {
   type ParserEvent,
   type ParserOptions,
@@ -36,7 +52,7 @@ export {
 } from './render.js';
 export { jsonSchemaToTypeScript } from './schema-ts.js';
 export { conversationFromJson, messageFromJson, messageToJson } from './serde.js';
-export { systemContent } from './system.js';
+export { type ResponseFormat, renderResponseFormats, systemContent } from './system.js';
 export {
   decode,
   decodeBytes,

@@ -13,3 +13,22 @@ export function systemContent(overrides?: Partial<Omit<SystemContent, 'type'>>):
     ...overrides,
   };
 }
+
+/** One structured-output format for the developer message. */
+export interface ResponseFormat {
+  /** Letters, digits, `_`. */
+  name: string;
+  description?: string;
+  schema: unknown;
+}
+
+/** The `# Response Formats` section gpt-oss reads structured-output schemas from (developer instructions). */
+export function renderResponseFormats(formats: readonly ResponseFormat[]): string {
+  const lines = ['# Response Formats'];
+  for (const f of formats) {
+    lines.push('', `## ${f.name}`, '');
+    if (f.description) lines.push(`// ${f.description}`);
+    lines.push(JSON.stringify(f.schema));
+  }
+  return lines.join('\n');
+}

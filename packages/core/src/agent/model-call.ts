@@ -1,0 +1,224 @@
+/**
+ * One model call, for every backend: the one place a backend's `stream()` is called. Token backends go through
+ * the parser adapter (`TokenChunkStream`), message backends are read as they are; both give the same chunks, and
+ * every chunk passes the same gates here. This is where the leak invariant holds: only `final` and `commentary`
+ * text without a recipient can become `final_delta` / `preamble_delta`; the reasoning monitor passes before the
+ * first word of each; answer text passes the output gate; and the first of {answer text, tool call} wins, so
+ * one call never both answers and asks for another call.
+ */
+import type { Backend, FinishReason, TokenUsage } from '../backend/types.js';
+import {
+  answerText,
+  finalPrefill,
+  isToolCall,
+  messageText,
+  STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
+} from '../harmony/api.js';
+import type { Message, ReasoningEffort } from '../harmony/types.js';
+import type { Agent } from './agent.js';
+import { MonitorGate } from './monitor-gate.js';
+import { type GuardTrip, OutputGate } from './output-gate.js';
+import type { LoopEvent, RunOptions } from './run-options.js';
+import { type ChunkStream, MessageChunkStream, TokenChunkStream } from './token-stream.js';
+import { allToolConfigs } from './transcript.js';
+
+export interface ModelCallRequest {
+  agent: Agent;
+  backend: Backend;
+  effort: ReasoningEffort;
+  /** System and developer messages. */
+  head: readonly Message[];
+  /** The history as the model sees it (finished turns' reasoning dropped). */
+  view: readonly Message[];
+  turn: number;
+  attempt: number;
+  /** Ask for the answer: token backends get the prompt prefilled with `<|channel|>final<|message|>`. */
+  answerPrefill: boolean;
+  run: { conversationId: string; input: string; signal: AbortSignal; options: RunOptions };
+}
+
+/** What one model call produced. */
+export interface ModelCallData {
+  messages: Message[];
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  reasoning: string;
+  /** Set when the monitor stopped the call. */
+  stopped?: string;
+  /** Set when an output guardrail tripped while the answer streamed. */
+  blocked?: GuardTrip;
+  /** The answer gate of this call (the loop runs its check over the whole answer). */
+  outputGate: OutputGate;
+  /** Whether answer text reached the user during this call. */
+  answered: boolean;
+}
+
+type Halt = { stopped: string } | { blocked: GuardTrip };
+
+/** Opens the stream of one model call: the only `stream()` call in the runtime. */
+function open(r: ModelCallRequest, signal: AbortSignal): ChunkStream {
+  const { agent, backend } = r;
+  const s = agent.options.sampling ?? {};
+  const sampling = {
+    ...(s.maxTokens !== undefined ? { maxTokens: s.maxTokens } : {}),
+    ...(s.temperature !== undefined ? { temperature: s.temperature } : {}),
+    ...(s.topP !== undefined ? { topP: s.topP } : {}),
+    ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    signal,
+  };
+  const info = { turn: r.turn, attempt: r.attempt, backend: backend.id, effort: r.effort };
+  const prefill = backend.kind === 'tokens' && r.answerPrefill ? finalPrefill() : [];
+  const prompt = backend.kind === 'tokens' ? agent.prompts.render(r.head, r.view).concat(prefill) : [];
+  const messages = backend.kind === 'tokens' ? [] : [...r.head, ...r.view];
+  r.run.options.onModelCall?.(backend.kind === 'tokens' ? { ...info, prompt } : { ...info, messages });
+  return backend.kind === 'tokens'
+    ? new TokenChunkStream(
+        backend.stream({ prompt, stop: [...STOP_TOKENS_FOR_ASSISTANT_ACTIONS], ...sampling }),
+        { promptTokens: prompt.length, prefill },
+      )
+    : new MessageChunkStream(
+        backend.stream({ messages, tools: allToolConfigs(agent), effort: r.effort, ...sampling }),
+      );
+}
+
+/** Runs one model call through the gates, yielding the user-facing events; returns what it produced. */
+export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent, ModelCallData> {
+  const { agent, turn } = r;
+  const { conversationId, input, signal: runSignal, options } = r.run;
+  const abort = new AbortController();
+  const out = new OutputGate(
+    agent.options.guardrails?.output ?? [],
+    options.guardStreaming ?? agent.options.guardStreaming ?? 'sentence',
+    { conversationId, signal: runSignal, input },
+  );
+  const gate = new MonitorGate(agent.options.monitor, { conversationId, input, signal: runSignal }, () =>
+    abort.abort(),
+  );
+  // The turn's own abort is joined only when a monitor or an output gate may need it.
+  const signal = agent.options.monitor || out.gating ? AbortSignal.any([runSignal, abort.signal]) : runSignal;
+  const stream = open(r, signal);
+
+  const opened = new Set<'preamble' | 'final'>();
+  let reasoning = '';
+  let called = false;
+  const halted = (halt: Halt, done?: { messages: Message[]; usage: TokenUsage }): ModelCallData => ({
+    ...(done ?? stream.partial()),
+    finishReason: 'abort',
+    reasoning,
+    outputGate: out,
+    answered: opened.has('final'),
+    ...halt,
+  });
+
+  /** Shows one piece of user-facing text; returns why the call must end, if it must. */
+  async function* show(
+    kind: 'preamble' | 'final',
+    delta: string,
+  ): AsyncGenerator<LoopEvent, Halt | undefined> {
+    if (!opened.has(kind)) {
+      // The monitor must pass over all reasoning so far before the first word of a preamble and of the answer.
+      const flag = await gate.verdict(reasoning);
+      if (flag !== undefined) {
+        abort.abort();
+        yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+        return { stopped: flag };
+      }
+      opened.add(kind);
+    }
+    if (kind === 'preamble') {
+      yield { type: 'preamble_delta', turn, delta };
+      return undefined;
+    }
+    const released = await out.push(delta);
+    if (released) yield { type: 'final_delta', turn, delta: released };
+    if (out.tripped) {
+      abort.abort();
+      return { blocked: out.tripped };
+    }
+    return undefined;
+  }
+
+  for await (const chunk of stream) {
+    if (chunk.type === 'repair') {
+      yield { type: 'harmony_repair', turn, kind: chunk.kind, detail: chunk.detail };
+    } else if (chunk.type === 'call') {
+      called = true;
+      gate.observe(reasoning);
+    } else if (chunk.type === 'delta') {
+      if (chunk.channel === 'analysis') {
+        reasoning += chunk.delta;
+        if (options.includeReasoning) yield { type: 'reasoning_delta', turn, delta: chunk.delta };
+      } else if (chunk.channel === 'final' && called) {
+        // Written after a tool call, without its answer: never shown (the loop drops it too).
+      } else {
+        // A reasoning segment ended: the monitor starts on it while the model goes on.
+        gate.observe(reasoning);
+        const halt = yield* show(chunk.channel === 'final' ? 'final' : 'preamble', chunk.delta);
+        if (halt) return halted(halt);
+      }
+    } else {
+      const res = chunk.result;
+      // Reasoning that was not streamed (re-split from leaked markup, or a non-streaming server).
+      if (!reasoning) {
+        reasoning = res.messages
+          .filter((m) => m.channel === 'analysis' && !m.recipient)
+          .map(messageText)
+          .join('\n');
+      }
+      const flag = await gate.verdict(reasoning);
+      if (flag !== undefined) {
+        yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
+        return halted({ stopped: flag }, res);
+      }
+      const messages = yield* oneAnswer(res.messages, opened.has('final'), turn);
+      if (!opened.has('final') && !messages.some(isToolCall)) {
+        // Nothing was streamed as answer text: show the answer once, after the gates.
+        const text = answerText(messages);
+        const halt = text ? yield* show('final', text) : undefined;
+        if (halt) return halted(halt, res);
+      }
+      return {
+        messages,
+        finishReason: runSignal.aborted ? 'abort' : res.finishReason,
+        usage: res.usage,
+        reasoning,
+        outputGate: out,
+        answered: opened.has('final'),
+      };
+    }
+    if (gate.flagged !== undefined) {
+      abort.abort();
+      yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: gate.flagged };
+      return halted({ stopped: gate.flagged });
+    }
+  }
+  // A chunk stream always ends with `done`.
+  throw new Error('model stream ended without a result');
+}
+
+/**
+ * One call either answers or calls tools. When answer text was shown, calls in the same output are dropped (the
+ * user has the answer; another model call would give a second one). Otherwise answer text that was never shown is
+ * dropped from an output with calls.
+ */
+async function* oneAnswer(
+  messages: Message[],
+  answered: boolean,
+  turn: number,
+): AsyncGenerator<LoopEvent, Message[]> {
+  const calls = messages.filter(isToolCall);
+  if (calls.length === 0) return messages;
+  const isFinal = (m: Message) => m.role === 'assistant' && m.channel === 'final' && !m.recipient;
+  const drop = answered ? isToolCall : isFinal;
+  const dropped = messages.filter(drop);
+  if (dropped.length === 0) return messages;
+  yield {
+    type: 'harmony_repair',
+    turn,
+    kind: answered ? 'call_after_answer' : 'answer_with_calls',
+    detail: answered
+      ? `dropped ${dropped.length} tool call(s) in an output whose answer was already shown`
+      : `dropped ${dropped.length} answer message(s) written alongside tool calls`,
+  };
+  return messages.filter((m) => !drop(m));
+}

@@ -1,0 +1,29 @@
+import type { Message, ReasoningEffort } from '../harmony/types.js';
+import type { RunEvent } from './events.js';
+import type { GuardStreaming } from './output-gate.js';
+
+export interface ModelCallInfo {
+  turn: number;
+  attempt: number;
+  backend: string;
+  effort: ReasoningEffort;
+  /** Token backends: the rendered prompt ids (decode them for the prompt text). */
+  prompt?: number[];
+  /** Message backends: the Harmony messages sent. */
+  messages?: Message[];
+}
+
+export interface RunOptions {
+  /** Continue a stored conversation; a new id is made when absent. */
+  conversationId?: string;
+  signal?: AbortSignal;
+  /** Emit `reasoning_delta` events (for developers; never show them to end users). */
+  includeReasoning?: boolean;
+  /** Called before every model call with exactly what is sent (journals, debugging). */
+  onModelCall?: (info: ModelCallInfo) => void;
+  /** Overrides the agent's `guardStreaming` for this run. */
+  guardStreaming?: GuardStreaming;
+}
+
+/** Events the loop and its steps yield (`done` is added by `runStream`). */
+export type LoopEvent = Exclude<RunEvent, { type: 'done' }>;

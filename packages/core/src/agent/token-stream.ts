@@ -1,0 +1,144 @@
+/**
+ * The adapter that makes a token backend look like a message backend: sampled ids go through the streaming
+ * Harmony parser and come out as the chunks a message backend yields (text deltas by channel, then the parsed
+ * messages), plus the tool-call headers and parser repairs only a token stream can tell. Everything downstream
+ * (the monitor, the output gate, the preamble and answer events) consumes this one shape.
+ */
+import type { FinishReason, MessageChunk, MessageResult, TokenChunk, TokenUsage } from '../backend/types.js';
+import { isToolCall, type ParserEvent, StreamParser } from '../harmony/api.js';
+import type { Message } from '../harmony/types.js';
+
+/** What the model-call module reads: a message backend's chunks, plus two only a parser can produce. */
+export type ModelChunk =
+  | MessageChunk
+  /** A tool call's header arrived (its arguments are never text deltas). */
+  | { type: 'call'; recipient: string; channel: string | null }
+  /** The output was malformed Harmony and the lenient parser repaired it. */
+  | { type: 'repair'; kind: string; detail: string };
+
+/** A model call's chunks; `partial()` is what arrived so far, for a call stopped before its end. */
+export interface ChunkStream extends AsyncIterable<ModelChunk> {
+  partial(): { messages: Message[]; usage: TokenUsage };
+}
+
+type Channel = 'analysis' | 'commentary' | 'final';
+
+/**
+ * The user-facing kind of text of a message: `final` and `commentary` only without a recipient; everything else
+ * (analysis, a missing or unknown channel, a call's arguments) is reasoning or nothing.
+ */
+function textChannel(channel: string | null, recipient: string | null): Channel | null {
+  if (recipient) return null;
+  if (channel === 'final' || channel === 'commentary') return channel;
+  return 'analysis';
+}
+
+/** Token chunks → model chunks. Deltas of one backend chunk are merged per channel (fewer hops, same text). */
+export class TokenChunkStream implements ChunkStream {
+  private readonly parser = new StreamParser({ role: 'assistant' });
+  private channel: Channel | null = null;
+  private completionTokens = 0;
+  private finishReason: FinishReason = 'stop';
+  private usage: TokenUsage;
+
+  constructor(
+    private readonly source: AsyncIterable<TokenChunk>,
+    opts: { promptTokens: number; prefill?: readonly number[] },
+  ) {
+    this.usage = { promptTokens: opts.promptTokens, completionTokens: 0 };
+    // A prefill (e.g. `<|channel|>final<|message|>`) is part of the prompt: it only sets the parser's state.
+    for (const t of opts.prefill ?? []) for (const ev of this.parser.push(t)) this.read(ev, []);
+  }
+
+  partial(): { messages: Message[]; usage: TokenUsage } {
+    return {
+      messages: [...this.parser.messages],
+      usage: {
+        ...this.usage,
+        completionTokens: Math.max(this.usage.completionTokens, this.completionTokens),
+      },
+    };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ModelChunk> {
+    const out: ModelChunk[] = [];
+    for await (const chunk of this.source) {
+      if (chunk.type === 'finish') {
+        this.finishReason = chunk.finishReason;
+        this.usage = chunk.usage;
+        continue;
+      }
+      this.completionTokens += chunk.tokens.length;
+      for (const tok of chunk.tokens) for (const ev of this.parser.push(tok)) this.read(ev, out);
+      if (out.length) {
+        yield* out;
+        out.length = 0;
+      }
+    }
+    for (const ev of this.parser.end()) this.read(ev, out);
+    yield* out;
+    const result: MessageResult = {
+      messages: this.parser.messages,
+      finishReason: this.finishReason,
+      usage: this.usage,
+    };
+    yield { type: 'done', result };
+  }
+
+  private read(ev: ParserEvent, out: ModelChunk[]): void {
+    switch (ev.type) {
+      case 'header':
+        this.channel = textChannel(ev.channel, ev.recipient);
+        if (ev.recipient !== null && isToolCall({ role: ev.role, recipient: ev.recipient, content: [] }))
+          out.push({ type: 'call', recipient: ev.recipient, channel: ev.channel });
+        return;
+      case 'content_delta': {
+        if (this.channel === null) return;
+        const last = out.at(-1);
+        if (last?.type === 'delta' && last.channel === this.channel) last.delta += ev.delta;
+        else out.push({ type: 'delta', channel: this.channel, delta: ev.delta });
+        return;
+      }
+      case 'repair':
+        out.push({ type: 'repair', kind: ev.kind, detail: ev.detail });
+        return;
+      default:
+        return;
+    }
+  }
+}
+
+/** A message backend's chunks, recording the text so far for `partial()`. */
+export class MessageChunkStream implements ChunkStream {
+  private readonly seen: Message[] = [];
+
+  constructor(private readonly source: AsyncIterable<MessageChunk>) {}
+
+  partial(): { messages: Message[]; usage: TokenUsage } {
+    return { messages: this.seen.map((m) => ({ ...m })), usage: { promptTokens: 0, completionTokens: 0 } };
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ModelChunk> {
+    for await (const chunk of this.source) {
+      if (chunk.type === 'done') {
+        yield chunk;
+        return;
+      }
+      const last = this.seen.at(-1);
+      const part = last?.content[0];
+      if (last?.channel === chunk.channel && part?.type === 'text') part.text += chunk.delta;
+      else
+        this.seen.push({
+          role: 'assistant',
+          channel: chunk.channel,
+          content: [{ type: 'text', text: chunk.delta }],
+        });
+      yield chunk;
+    }
+    // The stream ended without a result: nothing usable arrived.
+    yield {
+      type: 'done',
+      result: { messages: [], finishReason: 'error', usage: { promptTokens: 0, completionTokens: 0 } },
+    };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The tool step: runs the calls of one model call (concurrently; answers in call order) and returns the tool
+ * messages for the loop to add. It changes no run state itself.
+ */
+import { messageText } from '../harmony/api.js';
+import type { Message } from '../harmony/types.js';
+import type { ToolNamespace } from '../tools/types.js';
+import { executeCall, type RepeatGuard } from './dispatch.js';
+import { RunAbortedError } from './errors.js';
+import type { LoopEvent } from './run-options.js';
+
+export interface ToolStepResult {
+  /** The tool messages answering the calls, in call order. */
+  messages: Message[];
+  /** Set when a tool asked to end the conversation (the first such reason). */
+  closeReason?: string;
+}
+
+/** A call on the analysis channel is part of the model's reasoning: its arguments are not for users. */
+export const isInternalCall = (call: Message): boolean => call.channel === 'analysis';
+
+export async function* runToolStep(
+  calls: readonly Message[],
+  turn: number,
+  ctx: {
+    namespaces: ReadonlyMap<string, ToolNamespace>;
+    guard: RepeatGuard;
+    conversationId: string;
+    signal: AbortSignal;
+    /** The conversation was already closed earlier in this run (no second `conversation_closed`). */
+    closed: boolean;
+  },
+): AsyncGenerator<LoopEvent, ToolStepResult> {
+  const started = calls.map((call, i) => ({ call, callId: `${turn}.${i}`, t0: performance.now() }));
+  for (const s of started) {
+    yield {
+      type: 'tool_call_started',
+      turn,
+      callId: s.callId,
+      recipient: s.call.recipient ?? '',
+      channel: s.call.channel ?? 'commentary',
+      arguments: messageText(s.call),
+      internal: isInternalCall(s.call),
+    };
+  }
+  const callCtx = { conversationId: ctx.conversationId, signal: ctx.signal };
+  const settled = await Promise.allSettled(
+    started.map(async (s) => {
+      const o = await executeCall(s.call, ctx.namespaces, ctx.guard, callCtx);
+      return { ...o, durationMs: performance.now() - s.t0 };
+    }),
+  );
+  for (const r of settled) {
+    if (r.status === 'rejected') throw ctx.signal.aborted ? new RunAbortedError() : r.reason;
+  }
+  const result: ToolStepResult = { messages: [] };
+  for (const [i, r] of settled.entries()) {
+    if (r.status !== 'fulfilled') continue;
+    const s = started[i]!;
+    const o = r.value;
+    result.messages.push(o.message);
+    yield {
+      type: 'tool_call_finished',
+      turn,
+      callId: s.callId,
+      recipient: s.call.recipient ?? '',
+      output: o.output.text,
+      ...(o.error !== undefined ? { error: o.error } : {}),
+      durationMs: o.durationMs,
+    };
+    if (o.endConversation !== undefined && result.closeReason === undefined && !ctx.closed) {
+      result.closeReason = o.endConversation;
+      yield { type: 'conversation_closed', reason: o.endConversation };
+    }
+  }
+  return result;
+}
