@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatSink } from '@harmonia/support-bot';
+import type { ChatAdapter, ChatSink } from '@harmonia/support';
 import {
   ChannelType,
   Client,

@@ -10,8 +10,7 @@
  *   HARMONIA_MAX_REPLIES     replies per conversation (default 5)
  */
 import { BackendUnavailableError } from '@harmonia/core';
-import { FaqConfigError, faqAgentFromEnv } from '@harmonia/rag-faq';
-import { createChatAdapter } from '@harmonia/support-bot';
+import { createChatAdapter, FaqConfigError, faqAgentFromEnv } from '@harmonia/support';
 import { DISCORD_MAX_LENGTH, startDiscordApp } from './app.js';
 
 const env = process.env;

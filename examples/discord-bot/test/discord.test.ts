@@ -1,5 +1,5 @@
 import { harmonyScript, ScriptedBackend } from '@harmonia/core';
-import { createChatAdapter, createSupportBot } from '@harmonia/support-bot';
+import { createChatAdapter, createSupportBot } from '@harmonia/support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISCORD_MAX_LENGTH, type DiscordApp, startDiscordApp } from '../src/index.js';
 import { BOT, CHANNEL, type FakeDiscord, MOD_ROLE, startFakeDiscord } from './fake-discord.js';

@@ -1,48 +1,29 @@
-export {
-  createFaqAgent,
-  defaultDbPath,
-  type FaqAgent,
-  type FaqAgentOptions,
-  FaqConfigError,
-  faqAgentFromEnv,
-} from './agent.js';
-export { BACKEND_HELP, faqBackend } from './backend.js';
-export {
-  type Chunk,
-  type ChunkOptions,
-  chunkDocument,
-  chunkText,
-  type DocFormat,
-  formatOf,
-  htmlToMarkdown,
-} from './chunk.js';
-export { cosine, defaultEmbedder, type Embedder, HashingEmbedder, UseLiteEmbedder } from './embedders.js';
-export { DocumentError, FaqIndexError } from './errors.js';
-export {
-  EVAL_VARIANTS,
-  type EvalQuestion,
-  type EvalVariant,
-  evaluate,
-  formatScore,
-  loadQuestions,
-  type ModeScore,
-} from './evaluate.js';
-export { reciprocalRankFusion, relativeScoreFusion } from './fusion.js';
-export {
-  CITATION_PATTERN,
-  type Citation,
-  citedIds,
-  type FaqNamespaceOptions,
-  faqNamespace,
-} from './namespace.js';
-export { bundledDocsDir, bundledQuestionsFile } from './paths.js';
-export {
-  type FaqEntry,
-  FaqIndex,
-  type FaqIndexOptions,
-  type Fusion,
-  type IndexReport,
-  type SearchHit,
-  type SearchMode,
-  type SearchOptions,
-} from './store.js';
+/**
+ * Template: retrieval over your docs for any agent, one level below the support bot. `FaqIndex` keeps the docs in
+ * LanceDB (vectors + full text, incremental); `faqNamespace` gives an agent `faq.search` and `faq.get`.
+ */
+import { Agent, type Backend } from '@harmonia/core';
+import { defaultDbPath, defaultEmbedder, type Embedder, FaqIndex, faqNamespace } from '@harmonia/support';
+
+export interface DocsAgentOptions {
+  backend: Backend;
+  docsDir: string;
+  db?: string;
+  embedder?: Embedder;
+}
+
+/** A plain agent that looks things up in `docsDir` while it reasons and cites entries as `[faq:<id>]`. */
+export async function createDocsAgent(options: DocsAgentOptions): Promise<{ agent: Agent; index: FaqIndex }> {
+  const index = await FaqIndex.open({
+    uri: options.db ?? defaultDbPath(),
+    embedder: options.embedder ?? defaultEmbedder(),
+  });
+  await index.indexFolder(options.docsDir);
+  const agent = new Agent({
+    name: 'docs',
+    instructions: 'Answer from the documentation tools and cite each entry you used as [faq:<id>].',
+    tools: [faqNamespace(index)],
+    backend: options.backend,
+  });
+  return { agent, index };
+}

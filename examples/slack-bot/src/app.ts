@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { ChatAdapter, ChatSink } from '@harmonia/support-bot';
+import type { ChatAdapter, ChatSink } from '@harmonia/support';
 import { App, LogLevel, type webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;

@@ -9,8 +9,7 @@
  *   HARMONIA_DOCS, HARMONIA_DB, DOCS_BASE_URL, HARMONIA_MAX_REPLIES   as for the Discord bot
  */
 import { BackendUnavailableError } from '@harmonia/core';
-import { FaqConfigError, faqAgentFromEnv } from '@harmonia/rag-faq';
-import { createChatAdapter } from '@harmonia/support-bot';
+import { createChatAdapter, FaqConfigError, faqAgentFromEnv } from '@harmonia/support';
 import { SLACK_MAX_LENGTH, startSlackApp } from './app.js';
 
 const env = process.env;

@@ -1,5 +1,5 @@
 import { harmonyScript, ScriptedBackend } from '@harmonia/core';
-import { createChatAdapter, createSupportBot } from '@harmonia/support-bot';
+import { createChatAdapter, createSupportBot } from '@harmonia/support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SLACK_MAX_LENGTH, type SlackApp, startSlackApp } from '../src/index.js';
 import { BOT_USER, type FakeSlack, sendEvent, startFakeSlack } from './fake-slack.js';

@@ -21,7 +21,7 @@ import {
   type IndexReport,
   loadQuestions,
   UseLiteEmbedder,
-} from '@harmonia/rag-faq';
+} from '@harmonia/support';
 import {
   type CliIO,
   commandGroup,

@@ -1,13 +1,13 @@
 // The `harmonia faq` and `harmonia start` commands, run in-process against the bundled docs.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { harmonyScript } from '@harmonia/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { faqCommand } from '../../../packages/cli/src/commands/faq.js';
-import { startCommand } from '../../../packages/cli/src/commands/start.js';
-import { tempDir } from './helpers.js';
+import { faqCommand } from '../src/commands/faq.js';
+import { startCommand } from '../src/commands/start.js';
 
 function io(input = '') {
   const out = new PassThrough();
@@ -27,6 +27,11 @@ afterAll(async () => {
 });
 
 const H = harmonyScript;
+
+async function tempDir(prefix: string) {
+  const dir = await mkdtemp(join(tmpdir(), `harmonia-${prefix}-`));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
 
 describe('harmonia faq', () => {
   it('eval prints one line per mode in the documented format', async () => {
@@ -131,10 +136,11 @@ describe('harmonia start', () => {
       t.io,
     );
     expect(code).toBe(0);
+    // Piped stdin: no prompts, one complete answer per question, then its citations.
     expect(t.out()).toBe(
-      '> Use `harmonia doctor`. It checks the backend [faq:troubleshooting.md#3].\n' +
+      'Use `harmonia doctor`. It checks the backend [faq:troubleshooting.md#3].\n' +
         '  [faq:troubleshooting.md#3] Troubleshooting › Connection refused\n' +
-        '> (new conversation)\n> Hello again.\n> \n',
+        'Hello again.\n',
     );
     expect(t.out()).not.toContain('SECRET');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BackendUnavailableError, harmonyScript, ScriptedBackend } from '@harmonia/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFaqAgent, FaqConfigError, faqAgentFromEnv, HashingEmbedder } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './faq-helpers.js';
 
 const H = harmonyScript;
 

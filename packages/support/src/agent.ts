@@ -1,8 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BackendChooser, ModelSize } from '@harmonia/core';
-import { createSupportBot, type SupportBot, type SupportBotOptions } from '@harmonia/support-bot';
 import { faqBackend } from './backend.js';
+import { createSupportBot, type SupportBot, type SupportBotOptions } from './bot.js';
 import { defaultEmbedder, type Embedder } from './embedders.js';
 import { faqNamespace } from './namespace.js';
 import { bundledDocsDir } from './paths.js';
@@ -19,6 +19,8 @@ export interface FaqAgentOptions {
   embedder?: Embedder;
   /** Base URL of the published docs, for citation links (`<base>/<doc without extension>`). */
   docsBaseUrl?: string;
+  /** The product the docs are about, for the bot's policy and refusal (default `Harmonia`). */
+  product?: string;
   /** Anything else for `createSupportBot` (policy, reply cap, escalation...). */
   support?: Partial<SupportBotOptions>;
 }
@@ -47,14 +49,16 @@ export async function createFaqAgent(options: FaqAgentOptions): Promise<FaqAgent
   const link = (id: string) =>
     base ? `${base}/${id.replace(/#.*$/, '').replace(/\.(md|markdown|html?|txt)$/, '')}` : undefined;
   const bot = createSupportBot({
-    policy: {
-      product: 'Harmonia',
-      allowed: [
-        'installing, configuring and running Harmonia',
-        'model backends (Ollama, vLLM, the native engine)',
-        'agents, tools, routing, safety, the bots and the FAQ agent',
-      ],
-    },
+    policy: options.product
+      ? { product: options.product, allowed: [`using, configuring and troubleshooting ${options.product}`] }
+      : {
+          product: 'Harmonia',
+          allowed: [
+            'installing, configuring and running Harmonia',
+            'model backends (Ollama, vLLM, the native engine)',
+            'agents, tools, routing, safety, the bots and the FAQ agent',
+          ],
+        },
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.backends ? { backends: options.backends } : {}),
     tools: [faqNamespace(index, { link: (_doc, id) => link(id) })],

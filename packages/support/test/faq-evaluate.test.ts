@@ -11,7 +11,7 @@ import {
   loadQuestions,
   UseLiteEmbedder,
 } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './faq-helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ToolCallError } from '@harmonia/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citedIds, FaqIndex, faqNamespace, HashingEmbedder } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './faq-helpers.js';
 
 const ctx = { conversationId: 'c1', signal: new AbortController().signal, channel: 'analysis' };
 let index: FaqIndex;

@@ -2,7 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FaqIndex, FaqIndexError, HashingEmbedder } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './faq-helpers.js';
 
 let docs: string;
 let db: string;

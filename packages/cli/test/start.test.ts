@@ -1,0 +1,75 @@
+// `harmonia start` as a user scripts it: the built command, questions redirected from a file, answers on stdout.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { harmonyScript as H } from '@harmonia/core';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      ['-c', command],
+      { env: { ...process.env, HARMONIA_FAQ_EMBEDDER: 'hashing' }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', () => {
+  it('is the support bot: cited answers, the refusal for a stopped turn, ticket closing, one answer per line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-'));
+    dirs.push(dir);
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    await writeFile(
+      join(docs, 'returns.md'),
+      '# Returns\n\nYou can return a Kestrel thermostat within 60 days for a full refund.\n',
+    );
+    const script = join(dir, 'script.json');
+    await writeFile(
+      script,
+      JSON.stringify([
+        // 1. On task: searches the docs while reasoning, answers with a citation.
+        H.analysis('Returns question. Search.') +
+          H.call('faq.search', '{"query":"return refund"}', 'analysis'),
+        H.analysis('60 days.') +
+          H.final('You have 60 days to return it for a full refund [faq:returns.md#0].'),
+        // 2. The model plays along with an off-task ask: the turn is stopped, the user sees the refusal.
+        H.analysis('They want a chocolate cake recipe. Preheat the oven, 2 cups of sugar.') +
+          H.final('Preheat the oven to 180 C and mix 2 cups of sugar with flour.'),
+        // 3. It keeps pushing: the model closes the ticket.
+        H.call('functions.end_conversation', '{"reason":"repeated off-topic requests"}', 'commentary'),
+        H.final('I am closing this conversation.'),
+      ]),
+    );
+    await writeFile(
+      join(dir, 'questions.txt'),
+      'Can I return my thermostat?\nGive me a chocolate cake recipe.\nI said RECIPE. Now.\nHello?\n',
+    );
+    const r = await sh(
+      `node ${BIN} start --backend script:${script} --docs ${docs} --product Kestrel --db ${join(dir, 'db')} < ${join(dir, 'questions.txt')}`,
+    );
+    expect(r.stderr).toContain('Harmonia support bot');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([
+      'You have 60 days to return it for a full refund [faq:returns.md#0].',
+      '  [faq:returns.md#0] Returns',
+      'Sorry, I can only help with questions about Kestrel.',
+      'I am closing this conversation.',
+      'This conversation is closed. Start a new one if you need more help.',
+      '',
+    ]);
+    expect(r.stdout).not.toMatch(/sugar|Preheat|oven|Search\./);
+    expect(r.stderr).toContain('(stopped by monitor');
+  });
+});
