@@ -250,8 +250,11 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
       if (o.Get("threads").IsNumber()) opts.threads = o.Get("threads").As<Napi::Number>().Int32Value();
       if (o.Get("pin").IsBoolean()) opts.pin = o.Get("pin").As<Napi::Boolean>().Value();
       if (o.Get("kernels").IsString()) opts.kernels = o.Get("kernels").As<Napi::String>().Utf8Value();
-      if (o.Get("prefill").IsString())
-        opts.prefill_bf16 = o.Get("prefill").As<Napi::String>().Utf8Value() == "bf16";
+      if (o.Get("prefill").IsString()) {
+        const std::string mode = o.Get("prefill").As<Napi::String>().Utf8Value();
+        opts.prefill_bf16 = mode == "bf16";
+        opts.prefill_int8 = mode == "int8";
+      }
       if (o.Get("populate").IsBoolean()) opts.populate = o.Get("populate").As<Napi::Boolean>().Value();
       if (o.Get("maxBatch").IsNumber()) opts.max_batch = o.Get("maxBatch").As<Napi::Number>().Int32Value();
       if (o.Get("yarn").IsString())
@@ -327,7 +330,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     Napi::Object r = Napi::Object::New(env);
     r.Set("kernels", s_->model->kernel_name());
     r.Set("threads", s_->model->threads());
-    r.Set("prefill", s_->model->bf16_prefill() ? "bf16" : "fp32");
+    r.Set("prefill", s_->model->prefill_mode());
     r.Set("cachedTokens", static_cast<double>(s_->model->cached().size()));
     return r;
   }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace harmonia {
 
@@ -23,10 +24,45 @@ using MatmulBf16xFn = void (*)(const uint16_t* W, size_t K, const uint16_t* X, s
 using MatmulMxfp4xFn = void (*)(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint16_t* X,
                                 size_t ldx, int T, float* Y, size_t ldy, int r0, int r1);
 
+// int8 activations (prefill 'int8'), quantized per 32-element block as llama.cpp does for MXFP4 on the CPU
+// (scale = max|x| / 127, round to nearest). quantize_q8 turns T rows of X (split order, like matmul_mxfp4's
+// input, row stride K) into the kernel set's own packed form, q8_bytes(T, K) bytes; matmul_mxfp4_q8 then
+// computes Y = W * dequant(Q) with exact int32 block dot products and one fp32 multiply-add per block.
+inline size_t q8_bytes(int T, size_t K) { return static_cast<size_t>(T) * (K + K / 32 * 8); }
+using QuantizeQ8Fn = void (*)(const float* X, int T, size_t K, uint8_t* out);
+using MatmulMxfp4Q8Fn = void (*)(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint8_t* Xq, int T,
+                                 float* Y, size_t ldy, int r0, int r1);
+
+// bf16 dense weights quantized once at load for the int8 prefill path (Q8_0-style: per row and 32-element
+// block, scale max|w|/127), laid out per 16-row group as wt [K/32][8][16 rows][4] (q + 128, unsigned) and
+// ws [K/32][16] block scales, so the VNNI kernel reads them without any per-call expansion.
+struct Q8Dense {
+  std::vector<uint8_t> wt;
+  std::vector<float> ws;
+  int rows = 0;
+  size_t K = 0;
+};
+void build_q8_dense(const uint16_t* W, int rows, size_t K, Q8Dense& out);
+// Y = W * dequant(Xq) for rows [r0, r1) (r0 a multiple of 16); Xq from quantize_q8 over natural-order rows.
+using MatmulQ8DenseFn = void (*)(const Q8Dense& W, const uint8_t* Xq, int T, float* Y, size_t ldy, int r0, int r1);
+
+// out[i] = sum_k W[i*K + k] * x[k] for i in [0, n): small fp32 matrices (router).
+using DotRowsF32Fn = void (*)(const float* W, size_t K, const float* x, int n, float* out);
+
+// One query position, one KV head: softmax(q_m . k_j * scale, with sink logit sinks[m]) . v_j for the qpk
+// query heads m that share it. q: [qpk][hd]; K, V rows j in [0, n) at stride ldkv; out: [qpk][hd].
+using AttendFn = void (*)(const float* q, int qpk, int hd, const float* K, const float* V, size_t ldkv, int n,
+                          const float* sinks, float scale, float* out);
+
 struct KernelSet {
   const char* name;
   MatmulBf16Fn matmul_bf16;
   MatmulMxfp4Fn matmul_mxfp4;
+  QuantizeQ8Fn quantize_q8;
+  MatmulMxfp4Q8Fn matmul_mxfp4_q8;
+  DotRowsF32Fn dot_rows_f32;
+  AttendFn attend;
+  MatmulQ8DenseFn matmul_q8_dense;
 };
 
 struct Bf16ActKernels {

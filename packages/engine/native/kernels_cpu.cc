@@ -5,6 +5,7 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -645,21 +646,424 @@ const Bf16ActKernels* select_bf16_act_kernels() {
   return nullptr;
 }
 
-const KernelSet kGeneric{"generic", matmul_bf16_generic, matmul_mxfp4_generic};
-const KernelSet kAvx2{"avx2", matmul_bf16_avx2, matmul_mxfp4_avx2};
-const KernelSet kAvx512{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512};
+// ---------------------------------------------------------------- attention for one query position
+static void attend_generic(const float* q, int qpk, int hd, const float* K, const float* V, size_t ldkv, int n,
+                           const float* sinks, float scale, float* out) {
+  thread_local std::vector<float> scores;
+  scores.resize(n);
+  for (int m = 0; m < qpk; m++) {
+    const float* qv = q + m * hd;
+    float mx = sinks[m];
+    for (int j = 0; j < n; j++) {
+      const float* kv = K + j * ldkv;
+      float s = 0.f;
+      for (int d = 0; d < hd; d++) s += qv[d] * kv[d];
+      s *= scale;
+      scores[j] = s;
+      mx = std::max(mx, s);
+    }
+    float denom = std::exp(sinks[m] - mx);
+    for (int j = 0; j < n; j++) {
+      scores[j] = std::exp(scores[j] - mx);
+      denom += scores[j];
+    }
+    float* o = out + m * hd;
+    std::fill(o, o + hd, 0.f);
+    for (int j = 0; j < n; j++) {
+      const float p = scores[j] / denom;
+      const float* vv = V + j * ldkv;
+      for (int d = 0; d < hd; d++) o[d] += p * vv[d];
+    }
+  }
+}
+
+// AVX-512: each key row is loaded once for all qpk heads (scores) and each value row once for all heads.
+AVX512_TARGET static void attend_avx512(const float* q, int qpk, int hd, const float* K, const float* V, size_t ldkv,
+                                        int n, const float* sinks, float scale, float* out) {
+  if (hd % 16 != 0 || hd > 256 || qpk > 16) return attend_generic(q, qpk, hd, K, V, ldkv, n, sinks, scale, out);
+  thread_local std::vector<float> scores;
+  scores.resize(static_cast<size_t>(n) * qpk);
+  float mx[16], denom[16];
+  for (int m = 0; m < qpk; m++) mx[m] = sinks[m];
+  for (int j = 0; j < n; j++) {
+    const float* kv = K + j * ldkv;
+    for (int m = 0; m < qpk; m++) {
+      const float* qv = q + m * hd;
+      __m512 a = _mm512_mul_ps(_mm512_loadu_ps(qv), _mm512_loadu_ps(kv));
+      for (int d = 16; d < hd; d += 16) a = _mm512_fmadd_ps(_mm512_loadu_ps(qv + d), _mm512_loadu_ps(kv + d), a);
+      const float s = _mm512_reduce_add_ps(a) * scale;
+      scores[static_cast<size_t>(m) * n + j] = s;
+      mx[m] = std::max(mx[m], s);
+    }
+  }
+  for (int m = 0; m < qpk; m++) {
+    float* sc = scores.data() + static_cast<size_t>(m) * n;
+    float den = std::exp(sinks[m] - mx[m]);
+    for (int j = 0; j < n; j++) den += (sc[j] = std::exp(sc[j] - mx[m]));
+    denom[m] = 1.0f / den;
+  }
+  for (int m = 0; m < qpk; m++) {
+    __m512 acc[16];
+    const int nv = hd / 16;
+    for (int v = 0; v < nv; v++) acc[v] = _mm512_setzero_ps();
+    const float* sc = scores.data() + static_cast<size_t>(m) * n;
+    for (int j = 0; j < n; j++) {
+      const __m512 p = _mm512_set1_ps(sc[j]);
+      const float* vv = V + j * ldkv;
+      for (int v = 0; v < nv; v++) acc[v] = _mm512_fmadd_ps(p, _mm512_loadu_ps(vv + 16 * v), acc[v]);
+    }
+    const __m512 r = _mm512_set1_ps(denom[m]);
+    for (int v = 0; v < nv; v++) _mm512_storeu_ps(out + m * hd + 16 * v, _mm512_mul_ps(acc[v], r));
+  }
+}
+
+// ---------------------------------------------------------------- int8 activations (prefill 'int8')
+// MXFP4 codes as ggml's doubled integers (value = kMxfp4Int[code] * 2^(e-128)), and the same plus 12 as the
+// unsigned operand of vpdpbusd (the 12 * sum(q) excess is subtracted through the accumulator's start value).
+static const int8_t kMxfp4Int[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+constexpr int kMxfp4Offset = 12;
+
+// 2^(e-128), the scale of the doubled integers; e = 0 (2^-128, below fp32's normal range) flushes to 0 as
+// the fp32 path's denormal handling does.
+static inline float e8m0_half(uint8_t e) {
+  const uint32_t bits = e ? static_cast<uint32_t>(e - 1) << 23 : 0;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// One row: q (K int8), d (K/32 scales), s (K/32 sums of q).
+static void quantize_row_q8(const float* x, size_t K, int8_t* q, float* d, int32_t* s) {
+  for (size_t b = 0; b < K / 32; b++) {
+    float amax = 0.f;
+    for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(x[b * 32 + j]));
+    const float inv = amax > 0.f ? 127.f / amax : 0.f;
+    int32_t sum = 0;
+    for (int j = 0; j < 32; j++) {
+      const int v = static_cast<int>(std::nearbyint(x[b * 32 + j] * inv));
+      q[b * 32 + j] = static_cast<int8_t>(std::clamp(v, -127, 127));
+      sum += q[b * 32 + j];
+    }
+    d[b] = amax / 127.f;
+    s[b] = sum;
+  }
+}
+
+// Portable packed form: q [T][K], then d [T][K/32] (the sums are not needed here).
+static void quantize_q8_generic(const float* X, int T, size_t K, uint8_t* out) {
+  const size_t nb = K / 32;
+  int8_t* q = reinterpret_cast<int8_t*>(out);
+  float* d = reinterpret_cast<float*>(out + T * K);
+  std::vector<int32_t> s(nb);
+  for (int t = 0; t < T; t++) quantize_row_q8(X + t * K, K, q + t * K, d + t * nb, s.data());
+}
+
+static void matmul_mxfp4_q8_generic(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint8_t* Xq, int T,
+                                    float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const int8_t* Q = reinterpret_cast<const int8_t*>(Xq);
+  const float* D = reinterpret_cast<const float*>(Xq + T * K);
+  for (int r = r0; r < r1; r++) {
+    const uint8_t* blk = blocks + static_cast<size_t>(r) * nb * 16;
+    const uint8_t* sc = scales + static_cast<size_t>(r) * nb;
+    for (int t = 0; t < T; t++) {
+      const int8_t* q = Q + t * K;
+      float acc = 0.f;
+      for (size_t b = 0; b < nb; b++) {
+        int32_t dot = 0;
+        for (int j = 0; j < 16; j++) {
+          const uint8_t byte = blk[b * 16 + j];
+          dot += kMxfp4Int[byte & 15] * q[b * 32 + j] + kMxfp4Int[byte >> 4] * q[b * 32 + 16 + j];
+        }
+        acc += static_cast<float>(dot) * (e8m0_half(sc[b]) * D[t * nb + b]);
+      }
+      Y[t * ldy + r] = acc;
+    }
+  }
+}
+
+static void dot_rows_f32_generic(const float* W, size_t K, const float* x, int n, float* out) {
+  for (int i = 0; i < n; i++) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t k = 0;
+    for (; k + 8 <= K; k += 8)
+      for (int j = 0; j < 8; j++) acc[j] += W[i * K + k + j] * x[k + j];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < K; k++) s += W[i * K + k] * x[k];
+    out[i] = s;
+  }
+}
+
+AVX512_TARGET static void quantize_row_q8_avx512(const float* x, size_t K, int8_t* q, float* d, int32_t* s) {
+  for (size_t b = 0; b < K / 32; b++) {
+    const __m512 x0 = _mm512_loadu_ps(x + b * 32), x1 = _mm512_loadu_ps(x + b * 32 + 16);
+    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+    const __m512 inv = _mm512_set1_ps(amax > 0.f ? 127.f / amax : 0.f);
+    // Round to nearest (MXCSR default), as std::nearbyint in the portable version.
+    const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, inv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, inv));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + b * 32), _mm512_cvtsepi32_epi8(q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + b * 32 + 16), _mm512_cvtsepi32_epi8(q1));
+    d[b] = amax / 127.f;
+    s[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+  }
+}
+
+AVX512_TARGET static void dot_rows_f32_avx512(const float* W, size_t K, const float* x, int n, float* out) {
+  for (int i = 0; i < n; i++) {
+    const float* w = W + static_cast<size_t>(i) * K;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+    size_t k = 0;
+    for (; k + 32 <= K; k += 32) {
+      a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(x + k), a0);
+      a1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + k + 16), _mm512_loadu_ps(x + k + 16), a1);
+    }
+    for (; k + 16 <= K; k += 16) a0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + k), _mm512_loadu_ps(x + k), a0);
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+    for (; k < K; k++) s += w[k] * x[k];
+    out[i] = s;
+  }
+}
+
+#define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
+// In-register transpose of a 16 x 16 dword matrix (r[i] = row i on entry, column i on return).
+VNNI_TARGET static inline void transpose16x16(__m512i r[16]) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  // u[4q + c] holds column c + 4 * lane for rows 4q..4q+3 (lane = 128-bit lane).
+  for (int c = 0; c < 4; c++) {
+    const __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xDD);
+    const __m512i w0 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
+    const __m512i w1 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xDD);
+    r[c] = _mm512_shuffle_i32x4(v0, w0, 0x88);
+    r[c + 8] = _mm512_shuffle_i32x4(v0, w0, 0xDD);
+    r[c + 4] = _mm512_shuffle_i32x4(v1, w1, 0x88);
+    r[c + 12] = _mm512_shuffle_i32x4(v1, w1, 0xDD);
+  }
+}
+
+// Low nibbles are split positions 4k..4k+3 (group k), high nibbles 16+4k.. (group k+4).
+VNNI_TARGET static inline void expand_nibbles(__m512i v, __m512i lut, __m512i m4, uint8_t* w, int k) {
+  _mm512_storeu_si512(w + k * 64, _mm512_shuffle_epi8(lut, _mm512_and_si512(v, m4)));
+  _mm512_storeu_si512(w + (k + 4) * 64, _mm512_shuffle_epi8(lut, _mm512_and_si512(_mm512_srli_epi16(v, 4), m4)));
+}
+
+// Expands 16 weight rows (all K) for vpdpbusd: wt[b][g][row][4] holds, for block b and 4-element group g of
+// the split order, the 4 unsigned weights (code value + 12) of each of the 16 rows, so one 64-byte load
+// meets one broadcast dword of activations. Rows past nr repeat the last row (their outputs are not stored).
+// ws[b][row] = 2^(e-128). Four blocks (64 bytes per row) go through one 16 x 16 dword transpose.
+VNNI_TARGET static void expand_rows16(const uint8_t* blocks, const uint8_t* scales, size_t nb, int r, int nr,
+                                      uint8_t* wt, float* ws) {
+  const __m512i lut =
+      _mm512_broadcast_i32x4(_mm_setr_epi8(12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0));
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  const uint8_t* src[16];
+  const uint8_t* scs[16];
+  for (int i = 0; i < 16; i++) {
+    src[i] = blocks + static_cast<size_t>(r + std::min(i, nr - 1)) * nb * 16;
+    scs[i] = scales + static_cast<size_t>(r + std::min(i, nr - 1)) * nb;
+  }
+  size_t b = 0;
+  __m512i z[16];
+  for (; b + 4 <= nb; b += 4) {
+    for (int i = 0; i < 16; i++) {
+      // 16 row streams at once defeat the hardware prefetcher; fetch each row ~8 iterations ahead, and near the
+      // end the start of the next group's rows (the next call's).
+      _mm_prefetch(reinterpret_cast<const char*>(src[i] + b * 16 + 512), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(src[i] + b * 16 + 16 * nb * 16), _MM_HINT_T1);
+      z[i] = _mm512_loadu_si512(src[i] + b * 16);
+    }
+    transpose16x16(z);  // z[4 * bb + k] = dword k of block b + bb, rows 0..15
+    for (int c = 0; c < 16; c++) expand_nibbles(z[c], lut, m4, wt + (b + c / 4) * 512, c % 4);
+  }
+  for (; b < nb; b++) {
+    for (int i = 0; i < 16; i++) z[i] = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src[i] + b * 16)));
+    transpose16x16(z);
+    for (int k = 0; k < 4; k++) expand_nibbles(z[k], lut, m4, wt + b * 512, k);
+  }
+  // Scales: 16 blocks at a time, each row's bytes widened to fp32 bit patterns (e - 1) << 23, then transposed.
+  const __m512i one = _mm512_set1_epi32(1);
+  for (size_t b0 = 0; b0 < nb; b0 += 16) {
+    const size_t n = std::min<size_t>(16, nb - b0);
+    const __mmask16 m = static_cast<__mmask16>((1u << n) - 1);
+    for (int i = 0; i < 16; i++) {
+      const __m512i e = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, scs[i] + b0));
+      z[i] = _mm512_maskz_slli_epi32(_mm512_test_epi32_mask(e, e), _mm512_sub_epi32(e, one), 23);
+    }
+    transpose16x16(z);
+    for (size_t j = 0; j < n; j++) _mm512_storeu_si512(ws + (b0 + j) * 16, z[j]);
+  }
+}
+
+// 16 rows x NT tokens: per block, 8 vpdpbusd per token give each row's exact int32 block dot product in its own
+// lane; one convert and one multiply-add per token then apply (weight scale x activation scale). The 16
+// outputs of a token are one vector: no horizontal sums. P is the token tile packed as [b][g][NT] dwords,
+// C[b][NT] the block sums (the accumulators start at -off x sum, undoing the weights' unsigned offset) and
+// Dp[b][NT] the activation scales. wt/ws: 16 rows in expand_rows16's layout, offset `off`.
+template <int NT>
+VNNI_TARGET static void q8_tile16(const uint8_t* wt, const float* ws, size_t nb, const int32_t* P, const int32_t* C,
+                                  const float* Dp, float* Y, size_t ldy, int r, __mmask16 mask, int off) {
+  __m512 acc[NT];
+  for (int t = 0; t < NT; t++) acc[t] = _mm512_setzero_ps();
+  for (size_t b = 0; b < nb; b++, P += 8 * NT, C += NT, Dp += NT) {
+    __m512i ia[NT];
+    for (int t = 0; t < NT; t++) ia[t] = _mm512_set1_epi32(-off * C[t]);
+    const uint8_t* w = wt + b * 512;
+    for (int g = 0; g < 8; g++) {
+      const __m512i wg = _mm512_loadu_si512(w + g * 64);
+      for (int t = 0; t < NT; t++) ia[t] = _mm512_dpbusd_epi32(ia[t], wg, _mm512_set1_epi32(P[g * NT + t]));
+    }
+    const __m512 s = _mm512_loadu_ps(ws + b * 16);
+    for (int t = 0; t < NT; t++)
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(ia[t]), _mm512_mul_ps(s, _mm512_set1_ps(Dp[t])), acc[t]);
+  }
+  for (int t = 0; t < NT; t++) _mm512_mask_storeu_ps(Y + t * ldy + r, mask, acc[t]);
+}
+
+// Packed form for the VNNI kernel, per token tile (token_tiles' split of T, tile of n tokens starting at t):
+// P [nb][8][n] activation dwords at int32 offset t*nb*8, then C [nb][n] block sums of the int8 values at
+// T*nb*8 + t*nb, then D [nb][n] activation scales at T*nb*9 + t*nb.
+VNNI_TARGET static void quantize_q8_vnni(const float* X, int T, size_t K, uint8_t* out) {
+  const size_t nb = K / 32;
+  int32_t* P = reinterpret_cast<int32_t*>(out);
+  int32_t* C = P + static_cast<size_t>(T) * nb * 8;
+  float* Dp = reinterpret_cast<float*>(C + static_cast<size_t>(T) * nb);
+  thread_local std::vector<int8_t> q;
+  thread_local std::vector<float> d;
+  thread_local std::vector<int32_t> s;
+  q.resize(K);
+  d.resize(nb);
+  s.resize(nb);
+  token_tiles(T, [&](int t, int n) {
+    int32_t* Pt = P + static_cast<size_t>(t) * nb * 8;
+    int32_t* Ct = C + static_cast<size_t>(t) * nb;
+    float* Dt = Dp + static_cast<size_t>(t) * nb;
+    for (int j = 0; j < n; j++) {
+      quantize_row_q8_avx512(X + (t + j) * K, K, q.data(), d.data(), s.data());
+      for (size_t b = 0; b < nb; b++) {
+        for (int g = 0; g < 8; g++) std::memcpy(Pt + (b * 8 + g) * n + j, q.data() + b * 32 + 4 * g, 4);
+        Ct[b * n + j] = s[b];
+        Dt[b * n + j] = d[b];
+      }
+    }
+  });
+}
+
+VNNI_TARGET static void matmul_mxfp4_q8_vnni(const uint8_t* blocks, const uint8_t* scales, size_t K, const uint8_t* Xq,
+                                             int T, float* Y, size_t ldy, int r0, int r1) {
+  const size_t nb = K / 32;
+  const int32_t* P = reinterpret_cast<const int32_t*>(Xq);
+  const int32_t* C = P + static_cast<size_t>(T) * nb * 8;
+  const float* Dp = reinterpret_cast<const float*>(C + static_cast<size_t>(T) * nb);
+  thread_local std::vector<uint8_t> wt;
+  thread_local std::vector<float> ws;
+  wt.resize(nb * 512);
+  ws.resize(nb * 16);
+  for (int r = r0; r < r1; r += 16) {
+    const int nr = std::min(16, r1 - r);
+    expand_rows16(blocks, scales, nb, r, nr, wt.data(), ws.data());
+    const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1);
+    token_tiles(T, [&](int t, int n) {
+      const size_t o = static_cast<size_t>(t) * nb;
+      HARMONIA_DISPATCH_NT(q8_tile16, n, wt.data(), ws.data(), nb, P + o * 8, C + o, Dp + o, Y + t * ldy, ldy, r, mask,
+                           kMxfp4Offset)
+    });
+  }
+}
+
+// ---------------------------------------------------------------- int8 dense weights (prefill 'int8')
+void build_q8_dense(const uint16_t* W, int rows, size_t K, Q8Dense& out) {
+  const size_t nb = K / 32, groups = (rows + 15) / 16;
+  out.rows = rows;
+  out.K = K;
+  out.wt.assign(groups * nb * 512, 128);
+  out.ws.assign(groups * nb * 16, 0.f);
+  for (int r = 0; r < rows; r++) {
+    const uint16_t* w = W + static_cast<size_t>(r) * K;
+    const size_t g16 = r / 16, i = r % 16;
+    for (size_t b = 0; b < nb; b++) {
+      float amax = 0.f;
+      for (int j = 0; j < 32; j++) amax = std::max(amax, std::fabs(bf16_to_f32(w[b * 32 + j])));
+      const float inv = amax > 0.f ? 127.f / amax : 0.f;
+      uint8_t* dst = out.wt.data() + (g16 * nb + b) * 512;
+      for (int j = 0; j < 32; j++) {
+        const int q = std::clamp(static_cast<int>(std::nearbyint(bf16_to_f32(w[b * 32 + j]) * inv)), -127, 127);
+        dst[(j / 4) * 64 + i * 4 + (j % 4)] = static_cast<uint8_t>(q + 128);
+      }
+      out.ws[(g16 * nb + b) * 16 + i] = amax / 127.f;
+    }
+  }
+}
+
+static void matmul_q8_dense_generic(const Q8Dense& W, const uint8_t* Xq, int T, float* Y, size_t ldy, int r0,
+                                    int r1) {
+  const size_t K = W.K, nb = K / 32;
+  const int8_t* Q = reinterpret_cast<const int8_t*>(Xq);
+  const float* D = reinterpret_cast<const float*>(Xq + T * K);
+  for (int r = r0; r < r1; r++) {
+    const size_t g16 = r / 16, i = r % 16;
+    for (int t = 0; t < T; t++) {
+      float acc = 0.f;
+      for (size_t b = 0; b < nb; b++) {
+        const uint8_t* w = W.wt.data() + (g16 * nb + b) * 512;
+        int32_t dot = 0;
+        for (int j = 0; j < 32; j++) dot += (w[(j / 4) * 64 + i * 4 + (j % 4)] - 128) * Q[t * K + b * 32 + j];
+        acc += static_cast<float>(dot) * (W.ws[(g16 * nb + b) * 16 + i] * D[t * nb + b]);
+      }
+      Y[t * ldy + r] = acc;
+    }
+  }
+}
+
+VNNI_TARGET static void matmul_q8_dense_vnni(const Q8Dense& W, const uint8_t* Xq, int T, float* Y, size_t ldy, int r0,
+                                             int r1) {
+  const size_t nb = W.K / 32;
+  const int32_t* P = reinterpret_cast<const int32_t*>(Xq);
+  const int32_t* C = P + static_cast<size_t>(T) * nb * 8;
+  const float* Dp = reinterpret_cast<const float*>(C + static_cast<size_t>(T) * nb);
+  for (int r = r0; r < r1; r += 16) {
+    const int nr = std::min(16, r1 - r);
+    const __mmask16 mask = static_cast<__mmask16>((1u << nr) - 1);
+    const uint8_t* wt = W.wt.data() + (r / 16) * nb * 512;
+    const float* ws = W.ws.data() + (r / 16) * nb * 16;
+    token_tiles(T, [&](int t, int n) {
+      const size_t o = static_cast<size_t>(t) * nb;
+      HARMONIA_DISPATCH_NT(q8_tile16, n, wt, ws, nb, P + o * 8, C + o, Dp + o, Y + t * ldy, ldy, r, mask, 128)
+    });
+  }
+}
+
+const KernelSet kGeneric{"generic", matmul_bf16_generic, matmul_mxfp4_generic, quantize_q8_generic,
+                         matmul_mxfp4_q8_generic, dot_rows_f32_generic, attend_generic, matmul_q8_dense_generic};
+const KernelSet kAvx2{"avx2", matmul_bf16_avx2, matmul_mxfp4_avx2, quantize_q8_generic, matmul_mxfp4_q8_generic,
+                      dot_rows_f32_generic, attend_generic, matmul_q8_dense_generic};
+// AVX-512 without VNNI computes the int8 path with the portable kernel.
+const KernelSet kAvx512{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512, quantize_q8_generic,
+                        matmul_mxfp4_q8_generic, dot_rows_f32_avx512, attend_avx512, matmul_q8_dense_generic};
+const KernelSet kAvx512Vnni{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512, quantize_q8_vnni,
+                            matmul_mxfp4_q8_vnni, dot_rows_f32_avx512, attend_avx512, matmul_q8_dense_vnni};
 
 const KernelSet& select_kernels(const char* force) {
   __builtin_cpu_init();
   const bool has512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                       __builtin_cpu_supports("avx512vl");
   const bool has2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool vnni = has512 && __builtin_cpu_supports("avx512vnni");
   if (force && *force) {
     if (!std::strcmp(force, "generic")) return kGeneric;
     if (!std::strcmp(force, "avx2") && has2) return kAvx2;
-    if (!std::strcmp(force, "avx512") && has512) return kAvx512;
+    if (!std::strcmp(force, "avx512") && has512) return vnni ? kAvx512Vnni : kAvx512;
   }
-  if (has512) return kAvx512;
+  if (has512) return vnni ? kAvx512Vnni : kAvx512;
   if (has2) return kAvx2;
   return kGeneric;
 }

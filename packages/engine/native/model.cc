@@ -118,6 +118,12 @@ Model::Model(const Config& cfg, const ModelLocs& locs, const Options& opts) : cf
     L.mlp1_scales = u8(s.mlp1_scales, E * 2 * I * (H / 32));
     L.mlp2_blocks = u8(s.mlp2_blocks, E * H * (I / 32) * 16);
     L.mlp2_scales = u8(s.mlp2_scales, E * H * (I / 32));
+    if (opts.prefill_int8 && H % 32 == 0 && nq % 32 == 0) {
+      build_q8_dense(L.q_w, nq, H, L.q_q8);
+      build_q8_dense(L.k_w, nkv, H, L.k_q8);
+      build_q8_dense(L.v_w, nkv, H, L.v_q8);
+      build_q8_dense(L.o_w, H, nq, L.o_q8);
+    }
     layers_.push_back(std::move(L));
   }
 
@@ -173,6 +179,25 @@ void Model::matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int 
   pool_->run(tasks, [&](int task) {
     const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
     kernels_->matmul_bf16(W, K, X, K, T, Y, ldy, r0, r1);
+  });
+}
+
+void Model::matmul_q8(const float* X, int T, int K,
+                      std::initializer_list<std::pair<const Q8Dense*, float*>> mats) {
+  std::vector<uint8_t> xq(q8_bytes(T, K));
+  kernels_->quantize_q8(X, T, K, xq.data());
+  constexpr int chunk = 32;  // rows per task, a multiple of the kernel's 16-row groups
+  std::vector<std::pair<int, int>> tasks;  // (matrix, first row)
+  int m = 0;
+  for (const auto& [W, Y] : mats) {
+    for (int r = 0; r < W->rows; r += chunk) tasks.push_back({m, r});
+    m++;
+  }
+  const auto* list = mats.begin();
+  pool_->run(static_cast<int>(tasks.size()), [&](int task) {
+    const auto [i, r0] = tasks[task];
+    const Q8Dense& W = *list[i].first;
+    kernels_->matmul_q8_dense(W, xq.data(), T, list[i].second, W.rows, r0, std::min(W.rows, r0 + chunk));
   });
 }
 
@@ -241,192 +266,213 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
   const Config& c = cfg_;
   set_flush_denormals();  // the calling (libuv) thread computes too
   profile.start();
-  const int H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd;
-  const int E = c.n_experts, I = c.intermediate, K4 = c.top_k, qpk = c.n_heads / c.n_kv_heads;
-  std::vector<float> x(static_cast<size_t>(T) * H), xn(x.size()), tmp(x.size());
-  std::vector<float> q(static_cast<size_t>(T) * nq), k(static_cast<size_t>(T) * nkv), v(k.size()), att(q.size());
+  const int H = c.hidden, nq = c.n_heads * c.head_dim, nkv = c.n_kv_heads * c.head_dim;
+  Work w;
+  w.x.resize(static_cast<size_t>(T) * H);
+  w.xn.resize(w.x.size());
+  w.tmp.resize(w.x.size());
+  w.q.resize(static_cast<size_t>(T) * nq);
+  w.att.resize(w.q.size());
+  w.k.resize(static_cast<size_t>(T) * nkv);
+  w.v.resize(w.k.size());
   for (int t = 0; t < T; t++) {
     const uint16_t* row = embed_ + static_cast<size_t>(tokens[t]) * H;
-    for (int i = 0; i < H; i++) x[static_cast<size_t>(t) * H + i] = bf16_to_f32(row[i]);
+    for (int i = 0; i < H; i++) w.x[static_cast<size_t>(t) * H + i] = bf16_to_f32(row[i]);
   }
-  const float sm_scale = 1.0f / std::sqrt(static_cast<float>(hd));
-
+  Routing routing;
   for (int l = 0; l < c.n_layers; l++) {
     if (cancel.load(std::memory_order_relaxed)) throw std::runtime_error("cancelled");
     Layer& L = layers_[l];
-    // ---- attention
-    for (int t = 0; t < T; t++) rmsnorm(&x[t * H], L.attn_norm.data(), &xn[t * H], H, c.rms_eps);
-    if (use_bf16(T)) {
-      matmul_dense(L.q_w, nq, H, xn.data(), T, q.data(), nq);
-      matmul_dense(L.k_w, nkv, H, xn.data(), T, k.data(), nkv);
-      matmul_dense(L.v_w, nkv, H, xn.data(), T, v.data(), nkv);
-    } else {
-      // q, k and v in one parallel section: decode pays one fork-join instead of three.
-      const int chunk = T > 8 ? 64 : std::max(16, (nq + 2 * nkv) / (pool_->size() * 8));
-      const int tq = (nq + chunk - 1) / chunk, tkv = (nkv + chunk - 1) / chunk;
-      pool_->run(tq + 2 * tkv, [&](int task) {
-        const uint16_t* W = L.q_w;
-        float* Y = q.data();
-        int rows = nq, ldy = nq;
-        if (task >= tq) {
-          const bool isk = task < tq + tkv;
-          task -= isk ? tq : tq + tkv;
-          W = isk ? L.k_w : L.v_w;
-          Y = isk ? k.data() : v.data();
-          rows = ldy = nkv;
-        }
-        const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
-        kernels_->matmul_bf16(W, H, xn.data(), H, T, Y, ldy, r0, r1);
-      });
-    }
-    profile.lap(0);
-    for (int t = 0; t < T; t++) {
-      for (int i = 0; i < nq; i++) q[t * nq + i] += L.q_b[i];
-      for (int i = 0; i < nkv; i++) {
-        k[t * nkv + i] += L.k_b[i];
-        v[t * nkv + i] += L.v_b[i];
-      }
-      rope(&q[t * nq], c.n_heads, pos0 + t);
-      rope(&k[t * nkv], c.n_kv_heads, pos0 + t);
-      std::memcpy(&L.k_cache[static_cast<size_t>(pos0 + t) * nkv], &k[t * nkv], nkv * sizeof(float));
-      std::memcpy(&L.v_cache[static_cast<size_t>(pos0 + t) * nkv], &v[t * nkv], nkv * sizeof(float));
-    }
-    const bool sliding = c.layer_sliding[l] && c.sliding_window > 0;
-    pool_->run(T * c.n_kv_heads, [&](int task) {
-      const int t = task / c.n_kv_heads, g = task % c.n_kv_heads;
-      const int qp = pos0 + t;
-      const int start = sliding ? std::max(0, qp - c.sliding_window + 1) : 0;
-      const int n = qp - start + 1;
-      thread_local std::vector<float> scores;
-      scores.resize(n);
-      for (int m = 0; m < qpk; m++) {
-        const int h = g * qpk + m;
-        const float* qv = &q[t * nq + h * hd];
-        float mx = L.sinks[h];
-        for (int j = 0; j < n; j++) {
-          const float* kv = &L.k_cache[static_cast<size_t>(start + j) * nkv + g * hd];
-          float s = 0.f;
-          for (int d = 0; d < hd; d++) s += qv[d] * kv[d];
-          s *= sm_scale;
-          scores[j] = s;
-          mx = std::max(mx, s);
-        }
-        float denom = std::exp(L.sinks[h] - mx);
-        for (int j = 0; j < n; j++) {
-          scores[j] = std::exp(scores[j] - mx);
-          denom += scores[j];
-        }
-        float* out = &att[t * nq + h * hd];
-        std::fill(out, out + hd, 0.f);
-        for (int j = 0; j < n; j++) {
-          const float p = scores[j] / denom;
-          const float* vv = &L.v_cache[static_cast<size_t>(start + j) * nkv + g * hd];
-          for (int d = 0; d < hd; d++) out[d] += p * vv[d];
-        }
-      }
-    });
-    profile.lap(1);
-    matmul_dense(L.o_w, H, nq, att.data(), T, tmp.data(), H);
-    profile.lap(0);
-    for (int t = 0; t < T; t++)
-      for (int i = 0; i < H; i++) x[t * H + i] += tmp[t * H + i] + L.o_b[i];
-
-    // ---- mixture of experts
-    for (int t = 0; t < T; t++) rmsnorm(&x[t * H], L.mlp_norm.data(), &xn[t * H], H, c.rms_eps);
-    std::vector<std::vector<std::pair<int, float>>> routed(E);  // expert -> (token, weight)
-    for (int t = 0; t < T; t++) {
-      std::vector<float> g(E);
-      for (int e = 0; e < E; e++) {
-        const float* w = &L.router_w[static_cast<size_t>(e) * H];
-        float s = 0.f;
-        for (int i = 0; i < H; i++) s += w[i] * xn[t * H + i];
-        g[e] = s + L.router_b[e];
-      }
-      std::vector<int> idx(E);
-      std::iota(idx.begin(), idx.end(), 0);
-      // Highest logits first; ties go to the lower expert index.
-      std::partial_sort(idx.begin(), idx.begin() + K4, idx.end(),
-                        [&](int a, int b) { return g[a] > g[b] || (g[a] == g[b] && a < b); });
-      float mx = g[idx[0]], sum = 0.f;
-      std::vector<float> w(K4);
-      for (int j = 0; j < K4; j++) sum += (w[j] = std::exp(g[idx[j]] - mx));
-      for (int j = 0; j < K4; j++) routed[idx[j]].push_back({t, w[j] / sum});
-    }
-    // Gather each expert's tokens (split order) so its weights are read once per chunk for all of them.
-    std::vector<int> active, offset(E + 1, 0);
-    for (int e = 0; e < E; e++) {
-      offset[e + 1] = offset[e] + static_cast<int>(routed[e].size());
-      if (!routed[e].empty()) active.push_back(e);
-    }
-    const int R = offset[E];
-    std::vector<float> gx(static_cast<size_t>(R) * H), h1(static_cast<size_t>(R) * 2 * I);
-    std::vector<float> a(static_cast<size_t>(R) * I), as(a.size()), h2(static_cast<size_t>(R) * H);
-    const bool bf = use_bf16(T);
-    std::vector<uint16_t> gx16(bf ? static_cast<size_t>(R) * H : 0), as16(bf ? static_cast<size_t>(R) * I : 0);
-    for (int e : active)
-      for (size_t j = 0; j < routed[e].size(); j++) {
-        const float* src = &xn[routed[e][j].first * H];
-        if (bf) to_bf16(src, &gx16[static_cast<size_t>(offset[e] + j) * H], H);
-        else split_mxfp4_input(src, &gx[static_cast<size_t>(offset[e] + j) * H], H);
-      }
-
-    auto run_experts = [&](int rows, int K, const uint8_t* blocks, const uint8_t* scales, const float* X,
-                           float* Y) {
-      const int chunk = R > 8 ? 32 : std::max(16, rows / (pool_->size() * 4));
-      const int per = (rows + chunk - 1) / chunk;
-      const size_t bpe = static_cast<size_t>(rows) * (K / 32);  // blocks (and scales) per expert
-      pool_->run(static_cast<int>(active.size()) * per, [&](int task) {
-        const int e = active[task / per];
-        const int r0 = (task % per) * chunk, r1 = std::min(rows, r0 + chunk);
-        const int n = static_cast<int>(routed[e].size());
-        if (bf) {
-          const uint16_t* X16 = (X == gx.data() ? gx16.data() : as16.data()) + static_cast<size_t>(offset[e]) * K;
-          bf16k_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X16, K, n,
-                               Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
-        } else {
-          kernels_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X + static_cast<size_t>(offset[e]) * K,
-                                 K, n, Y + static_cast<size_t>(offset[e]) * rows, rows, r0, r1);
-        }
-      });
-    };
+    attention_block(L, c.layer_sliding[l] && c.sliding_window > 0, T, pos0, w);
+    route(L, T, w, routing);
     profile.lap(2);
-    run_experts(2 * I, H, L.mlp1_blocks, L.mlp1_scales, gx.data(), h1.data());
-    const float limit = static_cast<float>(c.swiglu_limit), alpha = static_cast<float>(c.swiglu_alpha);
-    for (int e : active) {
-      for (int j = offset[e]; j < offset[e + 1]; j++) {
-        const float* hb = &L.mlp1_b[static_cast<size_t>(e) * 2 * I];
-        float* hr = &h1[static_cast<size_t>(j) * 2 * I];
-        float* ar = &a[static_cast<size_t>(j) * I];
-        for (int i = 0; i < I; i++) {
-          // Interleaved rows: 2i is the gate, 2i+1 the linear ("up") part.
-          const float gate = std::min(hr[2 * i] + hb[2 * i], limit);
-          const float up = std::clamp(hr[2 * i + 1] + hb[2 * i + 1], -limit, limit);
-          ar[i] = gate / (1.0f + std::exp(-alpha * gate)) * (up + 1.0f);
-        }
-        if (bf) to_bf16(ar, &as16[static_cast<size_t>(j) * I], I);
-        else split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
-      }
-    }
-    run_experts(H, I, L.mlp2_blocks, L.mlp2_scales, as.data(), h2.data());
-    for (int e : active) {
-      const float* b2 = &L.mlp2_b[static_cast<size_t>(e) * H];
-      for (size_t j = 0; j < routed[e].size(); j++) {
-        const int t = routed[e][j].first;
-        const float w = routed[e][j].second;
-        const float* hr = &h2[static_cast<size_t>(offset[e] + j) * H];
-        for (int i = 0; i < H; i++) x[t * H + i] += w * (hr[i] + b2[i]);
-      }
-    }
+    experts_block(L, T, routing, w);
     profile.lap(3);
   }
 
   // ---- unembedding
   const int first = all_logits ? 0 : T - 1;
   const int n_out = T - first;
-  for (int t = first; t < T; t++) rmsnorm(&x[t * H], norm_.data(), &xn[(t - first) * H], H, c.rms_eps);
-  matmul_dense(unembed_, c.vocab, H, xn.data(), n_out, logits_out, c.vocab);
+  for (int t = first; t < T; t++) rmsnorm(&w.x[t * H], norm_.data(), &w.xn[(t - first) * H], H, c.rms_eps);
+  matmul_dense(unembed_, c.vocab, H, w.xn.data(), n_out, logits_out, c.vocab);
   profile.lap(4);
   profile.done();
+}
+
+// Pre-norm attention with its residual: x += o_proj(attend(rope(q), rope(k), v)) + o_bias.
+void Model::attention_block(Layer& L, bool sliding, int T, int pos0, Work& w) {
+  const Config& c = cfg_;
+  const int H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd;
+  const int qpk = c.n_heads / c.n_kv_heads;
+  for (int t = 0; t < T; t++) rmsnorm(&w.x[t * H], L.attn_norm.data(), &w.xn[t * H], H, c.rms_eps);
+  const bool q8 = use_int8(T) && !L.q_q8.wt.empty();
+  if (q8) {
+    matmul_q8(w.xn.data(), T, H, {{&L.q_q8, w.q.data()}, {&L.k_q8, w.k.data()}, {&L.v_q8, w.v.data()}});
+  } else if (use_bf16(T)) {
+    matmul_dense(L.q_w, nq, H, w.xn.data(), T, w.q.data(), nq);
+    matmul_dense(L.k_w, nkv, H, w.xn.data(), T, w.k.data(), nkv);
+    matmul_dense(L.v_w, nkv, H, w.xn.data(), T, w.v.data(), nkv);
+  } else {
+    // q, k and v in one parallel section: decode pays one fork-join instead of three.
+    const int chunk = T > 8 ? 64 : std::max(16, (nq + 2 * nkv) / (pool_->size() * 8));
+    const int tq = (nq + chunk - 1) / chunk, tkv = (nkv + chunk - 1) / chunk;
+    pool_->run(tq + 2 * tkv, [&](int task) {
+      const uint16_t* W = L.q_w;
+      float* Y = w.q.data();
+      int rows = nq, ldy = nq;
+      if (task >= tq) {
+        const bool isk = task < tq + tkv;
+        task -= isk ? tq : tq + tkv;
+        W = isk ? L.k_w : L.v_w;
+        Y = isk ? w.k.data() : w.v.data();
+        rows = ldy = nkv;
+      }
+      const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
+      kernels_->matmul_bf16(W, H, w.xn.data(), H, T, Y, ldy, r0, r1);
+    });
+  }
+  profile.lap(0);
+  for (int t = 0; t < T; t++) {
+    for (int i = 0; i < nq; i++) w.q[t * nq + i] += L.q_b[i];
+    for (int i = 0; i < nkv; i++) {
+      w.k[t * nkv + i] += L.k_b[i];
+      w.v[t * nkv + i] += L.v_b[i];
+    }
+    rope(&w.q[t * nq], c.n_heads, pos0 + t);
+    rope(&w.k[t * nkv], c.n_kv_heads, pos0 + t);
+    std::memcpy(&L.k_cache[static_cast<size_t>(pos0 + t) * nkv], &w.k[t * nkv], nkv * sizeof(float));
+    std::memcpy(&L.v_cache[static_cast<size_t>(pos0 + t) * nkv], &w.v[t * nkv], nkv * sizeof(float));
+  }
+  const float sm_scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  pool_->run(T * c.n_kv_heads, [&](int task) {
+    const int t = task / c.n_kv_heads, g = task % c.n_kv_heads;
+    const int qp = pos0 + t;
+    const int start = sliding ? std::max(0, qp - c.sliding_window + 1) : 0;
+    const size_t kv0 = static_cast<size_t>(start) * nkv + g * hd;
+    kernels_->attend(&w.q[t * nq + g * qpk * hd], qpk, hd, &L.k_cache[kv0], &L.v_cache[kv0], nkv, qp - start + 1,
+                     &L.sinks[g * qpk], sm_scale, &w.att[t * nq + g * qpk * hd]);
+  });
+  profile.lap(1);
+  if (q8) matmul_q8(w.att.data(), T, nq, {{&L.o_q8, w.tmp.data()}});
+  else matmul_dense(L.o_w, H, nq, w.att.data(), T, w.tmp.data(), H);
+  profile.lap(0);
+  for (int t = 0; t < T; t++)
+    for (int i = 0; i < H; i++) w.x[t * H + i] += w.tmp[t * H + i] + L.o_b[i];
+}
+
+// Pre-MLP norm into w.xn, router logits, top-k per token (ties to the lower index), softmax over the k.
+void Model::route(const Layer& L, int T, Work& w, Routing& r) {
+  const Config& c = cfg_;
+  const int H = c.hidden, E = c.n_experts, K4 = c.top_k;
+  for (int t = 0; t < T; t++) rmsnorm(&w.x[t * H], L.mlp_norm.data(), &w.xn[t * H], H, c.rms_eps);
+  std::vector<float> logits(static_cast<size_t>(T) * E);
+  pool_->run(T, [&](int t) {
+    float* g = &logits[static_cast<size_t>(t) * E];
+    kernels_->dot_rows_f32(L.router_w.data(), H, &w.xn[t * H], E, g);
+    for (int e = 0; e < E; e++) g[e] += L.router_b[e];
+  });
+  r.routed.assign(E, {});
+  std::vector<int> idx(E);
+  std::vector<float> wt(K4);
+  for (int t = 0; t < T; t++) {
+    const float* g = &logits[static_cast<size_t>(t) * E];
+    std::iota(idx.begin(), idx.end(), 0);
+    std::partial_sort(idx.begin(), idx.begin() + K4, idx.end(),
+                      [&](int a, int b) { return g[a] > g[b] || (g[a] == g[b] && a < b); });
+    float sum = 0.f;
+    for (int j = 0; j < K4; j++) sum += (wt[j] = std::exp(g[idx[j]] - g[idx[0]]));
+    for (int j = 0; j < K4; j++) r.routed[idx[j]].push_back({t, wt[j] / sum});
+  }
+  r.active.clear();
+  r.offset.assign(E + 1, 0);
+  for (int e = 0; e < E; e++) {
+    r.offset[e + 1] = r.offset[e] + static_cast<int>(r.routed[e].size());
+    if (!r.routed[e].empty()) r.active.push_back(e);
+  }
+  r.rows = r.offset[E];
+}
+
+// The routed experts (mlp1, clamped SwiGLU, mlp2, bias, routing weight) added into the residual w.x. Each
+// expert's tokens are gathered (split order) so its weights are read once per chunk for all of them.
+void Model::experts_block(const Layer& L, int T, const Routing& rt, Work& w) {
+  const Config& c = cfg_;
+  const int H = c.hidden, I = c.intermediate, E = c.n_experts;
+  const int R = rt.rows;
+  const auto& routed = rt.routed;
+  const auto& active = rt.active;
+  const auto& offset = rt.offset;
+  const bool bf = use_bf16(T), q8 = !bf && use_int8(T);
+  std::vector<float> gx(static_cast<size_t>(R) * H), h1(static_cast<size_t>(R) * 2 * I);
+  std::vector<float> a(static_cast<size_t>(R) * I), as(a.size()), h2(static_cast<size_t>(R) * H);
+  std::vector<uint16_t> gx16(bf ? static_cast<size_t>(R) * H : 0), as16(bf ? static_cast<size_t>(R) * I : 0);
+  std::vector<uint8_t> gxq(q8 ? q8_bytes(R, H) : 0), asq(q8 ? q8_bytes(R, I) : 0);
+  for (int e : active)
+    for (size_t j = 0; j < routed[e].size(); j++) {
+      const float* src = &w.xn[routed[e][j].first * H];
+      if (bf) to_bf16(src, &gx16[static_cast<size_t>(offset[e] + j) * H], H);
+      else split_mxfp4_input(src, &gx[static_cast<size_t>(offset[e] + j) * H], H);
+    }
+  // int8 activations per expert (its own packed tile layout).
+  auto quantize = [&](const float* X, int K, uint8_t* out) {
+    pool_->run(static_cast<int>(active.size()), [&](int i) {
+      const int e = active[i];
+      kernels_->quantize_q8(X + static_cast<size_t>(offset[e]) * K, offset[e + 1] - offset[e], K,
+                            out + q8_bytes(offset[e], K));
+    });
+  };
+  if (q8) quantize(gx.data(), H, gxq.data());
+
+  auto run_experts = [&](int rows, int K, const uint8_t* blocks, const uint8_t* scales, const float* X,
+                         const uint8_t* Xq, float* Y) {
+    const int chunk = R > 8 ? 32 : std::max(16, rows / (pool_->size() * 4));
+    const int per = (rows + chunk - 1) / chunk;
+    const size_t bpe = static_cast<size_t>(rows) * (K / 32);  // blocks (and scales) per expert
+    pool_->run(static_cast<int>(active.size()) * per, [&](int task) {
+      const int e = active[task / per];
+      const int r0 = (task % per) * chunk, r1 = std::min(rows, r0 + chunk);
+      const int n = static_cast<int>(routed[e].size());
+      float* Ye = Y + static_cast<size_t>(offset[e]) * rows;
+      if (bf) {
+        const uint16_t* X16 = (X == gx.data() ? gx16.data() : as16.data()) + static_cast<size_t>(offset[e]) * K;
+        bf16k_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X16, K, n, Ye, rows, r0, r1);
+      } else if (q8) {
+        kernels_->matmul_mxfp4_q8(blocks + e * bpe * 16, scales + e * bpe, K, Xq + q8_bytes(offset[e], K), n, Ye,
+                                  rows, r0, r1);
+      } else {
+        kernels_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X + static_cast<size_t>(offset[e]) * K,
+                               K, n, Ye, rows, r0, r1);
+      }
+    });
+  };
+  run_experts(2 * I, H, L.mlp1_blocks, L.mlp1_scales, gx.data(), gxq.data(), h1.data());
+  const float limit = static_cast<float>(c.swiglu_limit), alpha = static_cast<float>(c.swiglu_alpha);
+  for (int e : active) {
+    for (int j = offset[e]; j < offset[e + 1]; j++) {
+      const float* hb = &L.mlp1_b[static_cast<size_t>(e) * 2 * I];
+      float* hr = &h1[static_cast<size_t>(j) * 2 * I];
+      float* ar = &a[static_cast<size_t>(j) * I];
+      for (int i = 0; i < I; i++) {
+        // Interleaved rows: 2i is the gate, 2i+1 the linear ("up") part.
+        const float gate = std::min(hr[2 * i] + hb[2 * i], limit);
+        const float up = std::clamp(hr[2 * i + 1] + hb[2 * i + 1], -limit, limit);
+        ar[i] = gate / (1.0f + std::exp(-alpha * gate)) * (up + 1.0f);
+      }
+      if (bf) to_bf16(ar, &as16[static_cast<size_t>(j) * I], I);
+      else split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
+    }
+  }
+  if (q8) quantize(as.data(), I, asq.data());
+  run_experts(H, I, L.mlp2_blocks, L.mlp2_scales, as.data(), asq.data(), h2.data());
+  for (int e : active) {
+    const float* b2 = &L.mlp2_b[static_cast<size_t>(e) * H];
+    for (size_t j = 0; j < routed[e].size(); j++) {
+      const int t = routed[e][j].first;
+      const float wgt = routed[e][j].second;
+      const float* hr = &h2[static_cast<size_t>(offset[e] + j) * H];
+      for (int i = 0; i < H; i++) w.x[t * H + i] += wgt * (hr[i] + b2[i]);
+    }
+  }
+  (void)E;
 }
 
 // ---------------------------------------------------------------- entry points

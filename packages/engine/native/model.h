@@ -1,6 +1,7 @@
 // The gpt-oss forward pass on memory-mapped weights (fp32 activations and KV cache, bf16/MXFP4 weights).
 #pragma once
 #include <atomic>
+#include <initializer_list>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -50,6 +51,7 @@ struct Options {
   int max_batch = 128;   // tokens per prefill chunk
   bool populate = true;  // map all weight pages at load
   bool prefill_bf16 = false;  // multi-token chunks: bf16 activations + AVX512_BF16 dot products
+  bool prefill_int8 = false;  // multi-token chunks: int8 activations for the MXFP4 experts (VNNI where present)
 };
 
 struct SampleParams {
@@ -87,7 +89,7 @@ class Model {
   const std::vector<int32_t>& cached() const { return cached_; }
   const Config& config() const { return cfg_; }
   const char* kernel_name() const { return kernels_->name; }
-  bool bf16_prefill() const { return bf16k_ != nullptr; }
+  const char* prefill_mode() const { return bf16k_ ? "bf16" : opts_.prefill_int8 ? "int8" : "fp32"; }
   int threads() const { return pool_->size(); }
   std::atomic<bool> cancel{false};
 
@@ -97,12 +99,29 @@ class Model {
     const uint8_t *mlp1_blocks, *mlp1_scales, *mlp2_blocks, *mlp2_scales;
     std::vector<float> attn_norm, q_b, k_b, v_b, o_b, sinks, mlp_norm, router_w, router_b, mlp1_b, mlp2_b;
     std::vector<float> k_cache, v_cache;  // [capacity][n_kv_heads * head_dim]
+    Q8Dense q_q8, k_q8, v_q8, o_q8;       // int8 copies of the projections (prefill 'int8' only)
   };
   const uint8_t* ptr(const TensorLoc& t) const;
   std::vector<float> to_f32(const TensorLoc& t, size_t n) const;
   void ensure_capacity(size_t n);
+  // Activations of one forward chunk (T tokens), reused across layers.
+  struct Work {
+    std::vector<float> x, xn, tmp, q, k, v, att;
+  };
+  // Tokens routed to each expert in one layer, grouped so each expert's weights are read once per chunk.
+  struct Routing {
+    std::vector<std::vector<std::pair<int, float>>> routed;  // expert -> (token, weight)
+    std::vector<int> active, offset;                         // experts with tokens; row offset of each expert
+    int rows = 0;                                            // total (token, expert) pairs
+  };
   void forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out);
+  void attention_block(Layer& L, bool sliding, int T, int pos0, Work& w);
+  void route(const Layer& L, int T, Work& w, Routing& r);
+  void experts_block(const Layer& L, int T, const Routing& r, Work& w);
+  bool use_int8(int T) const { return opts_.prefill_int8 && T > 1; }
   void matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy);
+  // int8 prefill: quantizes X (T rows of K) once and multiplies by each of the int8 matrices.
+  void matmul_q8(const float* X, int T, int K, std::initializer_list<std::pair<const Q8Dense*, float*>> mats);
   // Like matmul_bf16; uses bf16 activations (converted from X) when the bf16 prefill path is on and T > 1.
   void matmul_dense(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy);
   bool use_bf16(int T) const { return bf16k_ != nullptr && T > 1; }

@@ -16,7 +16,7 @@ export interface NativeModel {
   cancel(): void;
   reset(): void;
   close(): void;
-  info(): { kernels: string; threads: number; cachedTokens: number; prefill: 'fp32' | 'bf16' };
+  info(): { kernels: string; threads: number; cachedTokens: number; prefill: 'fp32' | 'bf16' | 'int8' };
 }
 
 export interface NativeSpec {
@@ -30,7 +30,7 @@ export interface NativeSpec {
     yarn: 'reference' | 'llama.cpp';
     maxBatch: number;
     populate: boolean;
-    prefill: 'fp32' | 'bf16';
+    prefill: 'fp32' | 'bf16' | 'int8';
   };
 }
 
