@@ -80,7 +80,11 @@ export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 /** What `parseFlags` returns for each declared flag: booleans for `type: 'boolean'`, strings otherwise. */
 export type FlagValues<T extends FlagOptions> = {
-  [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string;
+  [K in keyof T]?: T[K] extends { type: 'boolean' }
+    ? boolean
+    : T[K] extends { multiple: true }
+      ? string[]
+      : string;
 };
 
 /** Parses flags strictly (`node:util` parseArgs); an unknown or malformed flag is a `UsageError` (exit 2). */

@@ -3,6 +3,7 @@ export * from './backend/index.js';
 export type * from './backend/types.js';
 export * from './functions/index.js';
 export * from './harmony/index.js';
+export * from './mcp/index.js';
 export * from './safety/index.js';
 export * from './store/index.js';
 export type { ToolContext, ToolNamespace, ToolOutput } from './tools/types.js';

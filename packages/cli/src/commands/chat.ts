@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { runStream } from '@harmonia/core';
 import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
+import { disposeTools } from '../tools-registry.js';
 import { AGENT_FLAGS, AGENT_FLAGS_HELP, agentFromFlags } from './run.js';
 
 const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
@@ -105,6 +106,8 @@ export const chatCommand: Command = {
       prompt();
     }
     rl.close();
+    // Closes MCP connections (and stdio servers) and frees tool state.
+    await disposeTools([...agent.namespaces.values()]);
     return 0;
   },
 };

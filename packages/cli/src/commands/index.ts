@@ -4,6 +4,7 @@ import { doctorCommand } from './doctor.js';
 import { engineCommand } from './engine.js';
 import { faqCommand } from './faq.js';
 import { harmonyCommand } from './harmony.js';
+import { mcpCommand } from './mcp.js';
 import { pythonCommand } from './python.js';
 import { routerCommand } from './router.js';
 import { runCommand } from './run.js';
@@ -17,6 +18,7 @@ export const commands: readonly Command[] = [
   chatCommand,
   runCommand,
   serveCommand,
+  mcpCommand,
   doctorCommand,
   harmonyCommand,
   toolCommand,

@@ -8,8 +8,11 @@ import {
   Agent,
   backendFromSpec,
   decode,
+  McpError,
+  type McpServerConfig,
   type ModelCallInfo,
   parseBackendSpec,
+  parseMcpSpec,
   type ReasoningEffort,
   type RunEvent,
   type RunResult,
@@ -31,6 +34,7 @@ export const AGENT_FLAGS = {
   'max-model-calls': { type: 'string' },
   'max-turns': { type: 'string' },
   'max-tokens': { type: 'string' },
+  mcp: { type: 'string', multiple: true },
 } as const satisfies FlagOptions;
 
 export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL (raw),
@@ -41,7 +45,9 @@ export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/c
   --instructions TEXT   developer instructions
   --tools LIST          comma-separated tools: echo, browser (Chromium), python (Docker sandbox)
   --max-model-calls N   model calls per run, retries included (default 10; --max-turns N is the older name)
-  --max-tokens N        tokens sampled per model call (default: the backend's)`;
+  --max-tokens N        tokens sampled per model call (default: the backend's)
+  --mcp NAME=SPEC       an MCP server's tools as namespace NAME (repeatable): NAME=stdio:COMMAND ARGS…
+                        (one quoted argument) or NAME=http://HOST:PORT/mcp (streamable HTTP)`;
 
 export function effortOf(v: unknown): ReasoningEffort {
   if (v === 'low' || v === 'medium' || v === 'high') return v;
@@ -58,6 +64,7 @@ export async function agentFromFlags(v: {
   'max-model-calls'?: string;
   'max-turns'?: string;
   'max-tokens'?: string;
+  mcp?: string[];
 }): Promise<Agent> {
   if (!v.backend)
     throw new UsageError('--backend is required (URL, ollama:MODEL, script:FILE or native:DIR)');
@@ -66,6 +73,7 @@ export async function agentFromFlags(v: {
   const maxModelCalls = positiveInt(v['max-model-calls'], '--max-model-calls');
   const maxTurns = positiveInt(v['max-turns'], '--max-turns');
   const maxTokens = positiveInt(v['max-tokens'], '--max-tokens');
+  const mcp = mcpFromFlags(v.mcp);
   const tools = await resolveTools(v.tools);
   const backend = await backendFromSpec(spec, {
     ...(v.model ? { model: v.model } : {}),
@@ -74,11 +82,22 @@ export async function agentFromFlags(v: {
   return new Agent({
     backend,
     tools,
+    mcp,
     effort,
     ...(v.instructions ? { instructions: v.instructions } : {}),
     ...(maxModelCalls ? { maxModelCalls } : maxTurns ? { maxTurns } : {}),
     ...(maxTokens ? { sampling: { maxTokens } } : {}),
   });
+}
+
+/** `--mcp NAME=SPEC` values → MCP server configs; a malformed one is a usage error. */
+export function mcpFromFlags(values: readonly string[] | undefined): McpServerConfig[] {
+  try {
+    return (values ?? []).map(parseMcpSpec);
+  } catch (err) {
+    if (err instanceof McpError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function positiveInt(raw: string | undefined, flag: string): number | undefined {

@@ -3,11 +3,11 @@
  * OpenAI-compatible HTTP API (Responses, Chat Completions, models) over one backend, with the built-in tools run
  * server-side. Runs until SIGINT/SIGTERM.
  */
-import { backendFromSpec, parseBackendSpec, type ToolNamespace } from '@harmonia/core';
+import { backendFromSpec, McpNamespace, parseBackendSpec, type ToolNamespace } from '@harmonia/core';
 import { createHarmoniaServer } from '@harmonia/server';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
-import { effortOf } from './run.js';
+import { effortOf, mcpFromFlags } from './run.js';
 
 const FLAGS = {
   backend: { type: 'string' },
@@ -21,6 +21,7 @@ const FLAGS = {
   'hide-reasoning': { type: 'boolean', default: false },
   models: { type: 'string' },
   'max-turns': { type: 'string' },
+  mcp: { type: 'string', multiple: true },
 } as const satisfies FlagOptions;
 
 const HELP = `Usage: harmonia serve --backend SPEC [options]
@@ -40,6 +41,8 @@ Every model name is served by the backend.
   --hide-reasoning      never return reasoning text (public deployments)
   --models LIST         names listed by GET /v1/models (default gpt-oss)
   --max-turns N         model calls per request, tool rounds included (default 10)
+  --mcp NAME=SPEC       an MCP server's tools as namespace NAME, run server-side (repeatable):
+                        NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
 `;
 
 export interface RunningServer {
@@ -64,6 +67,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
   }
   const effort = effortOf(v.effort);
   const spec = parseBackendSpec(v.backend);
+  const mcp = mcpFromFlags(v.mcp).map((c) => new McpNamespace(c));
   const loaded = await resolveTools(v.tools);
   const tools: ToolNamespace[] = [];
   for (const t of loaded) {
@@ -73,6 +77,14 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
       );
     }
     tools.push(t as ToolNamespace);
+  }
+  tools.push(...mcp);
+  try {
+    // Connect now: a server that cannot start is reported before clients arrive.
+    for (const m of mcp) await m.prepare();
+  } catch (err) {
+    await disposeTools(tools);
+    throw err;
   }
   const backend = await backendFromSpec(spec, {
     ...(v.model ? { model: v.model } : {}),

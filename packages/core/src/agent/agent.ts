@@ -3,6 +3,7 @@ import { defineNamespace, type FunctionTool, isFunctionTool } from '../functions
 import { type AnyZodSchema, toJsonSchema } from '../functions/schema.js';
 import { renderResponseFormats } from '../harmony/api.js';
 import type { JsonSchema, ReasoningEffort } from '../harmony/types.js';
+import { McpNamespace, type McpServerConfig } from '../mcp/client.js';
 import { endConversationFunction } from '../safety/end-conversation.js';
 import type { InputGuardrail, OutputGuardrail } from '../safety/guardrails.js';
 import type { ReasoningMonitor } from '../safety/monitor.js';
@@ -26,6 +27,11 @@ export interface AgentOptions<TOutput = unknown> {
   instructions?: string;
   /** Developer functions (grouped into the `functions` namespace) and tool namespaces (`faq`, `browser`, `python`). */
   tools?: readonly (FunctionTool | ToolNamespace)[];
+  /**
+   * MCP servers whose tools the agent may call (on any channel, during reasoning too): each becomes the
+   * namespace `NAME`, connected on the first run. `dispose()` the agent's namespaces to close them.
+   */
+  mcp?: readonly (McpServerConfig | McpNamespace)[];
   /** A fixed backend, or a chooser asked per turn (and again, with the trouble, when a turn is retried). */
   backend: Backend | BackendChooser;
   /** Default `medium`; a chooser's decision overrides it. */
@@ -128,6 +134,12 @@ export class Agent<TOutput = unknown> {
           throw new AgentConfigError(`Tool namespace '${t.name}' is registered twice`);
         namespaces.set(t.name, t);
       }
+    }
+    for (const m of options.mcp ?? []) {
+      const ns = m instanceof McpNamespace ? m : new McpNamespace(m);
+      if (namespaces.has(ns.name))
+        throw new AgentConfigError(`Tool namespace '${ns.name}' is registered twice`);
+      namespaces.set(ns.name, ns);
     }
     if (options.allowEndConversation) fns.push(endConversationFunction());
     if (fns.length) {
