@@ -37,6 +37,20 @@ export const DENSE_FEATURES = [
   'policy',
   'first_person',
   'conversational_length',
+  // Word-problem signals: how many quantities and operations a solution has to chain.
+  'wp_numbers',
+  'wp_distinct_numbers',
+  'wp_magnitude',
+  'wp_sentences',
+  'wp_operations',
+  'wp_units',
+  'wp_unit_kinds',
+  'wp_percent',
+  'wp_fraction',
+  'wp_money',
+  'wp_decimal',
+  'wp_conditions',
+  'wp_how_many',
 ] as const;
 
 export const DEFAULT_FEATURE_SPEC: FeatureSpec = {
@@ -78,6 +92,22 @@ const RE = {
   greeting: /^\s*(hi|hello|hey|good (morning|afternoon|evening)|thanks|thank you|cheers|yo)\b/,
   policy:
     /\b(policy|policies|warranty|refund|gdpr|privacy|terms|contract|legal|liab(le|ility)|compliance|regulat(ion|ory)|eligible|entitled)\b/g,
+};
+
+const WP = {
+  number: /\d+(?:[.,]\d+)*/g,
+  sentence: /[.?!](\s|$)/g,
+  operation:
+    /\b(times|twice|double[ds]?|triple[ds]?|half|thrice|quarter|third|each|per|every|total|altogether|combined|remain(ing|s)?|left|rest|more than|less than|fewer|difference|average|ratio|percent|discount|profit|rate|speed|split|share[ds]?|divide[ds]?|multipl\w*|sum)\b/g,
+  unit: /\b(hours?|minutes?|seconds?|days?|weeks?|months?|years?|dozens?|miles?|km|kilometers?|meters?|feet|foot|inch(es)?|pounds?|ounces?|gallons?|liters?|cups?)\b/g,
+  unitKind:
+    /\b(hour|minute|second|day|week|month|year|dozen|mile|kilometer|meter|feet|foot|inch|pound|ounce|gallon|liter|cup|cent|dollar)/g,
+  percent: /%|\bpercent/g,
+  fraction: /\d\/\d|\b(half|third|quarter|fifths?)\b/g,
+  money: /\$|\b(dollars?|cents?)\b/g,
+  decimal: /\d\.\d/g,
+  condition: /\b(then|after|before|if|while|until|instead|but|however|whereas|respectively)\b/g,
+  howMany: /\bhow (many|much|long|far|old)\b/g,
 };
 
 function countMatches(re: RegExp, text: string): number {
@@ -122,6 +152,52 @@ export function denseFeatures(text: string, lower: string, wordCount: number): F
   out[15] = Math.log1p(firstPerson) / 2;
   // Length means something different in a customer's own words than in an exam question.
   out[16] = firstPerson > 0 ? (out[1] as number) : 0;
+  // Word problems: many quantities, units and operations mean a longer chain of steps.
+  WP.number.lastIndex = 0;
+  let numbers = 0;
+  let biggest = 0;
+  const distinct = new Set<string>();
+  for (let m = WP.number.exec(text); m !== null; m = WP.number.exec(text)) {
+    numbers++;
+    distinct.add(m[0]);
+    biggest = Math.max(biggest, Number(m[0].replace(/,/g, '')) || 0);
+  }
+  WP.unitKind.lastIndex = 0;
+  const kinds = new Set<string>();
+  for (let m = WP.unitKind.exec(lower); m !== null; m = WP.unitKind.exec(lower)) kinds.add(m[1] as string);
+  out[17] = Math.log1p(numbers) / 3;
+  out[18] = Math.log1p(distinct.size) / 3;
+  out[19] = Math.log10(1 + biggest) / 5;
+  out[20] = Math.log1p(countMatches(WP.sentence, text)) / 3;
+  out[21] = Math.log1p(countMatches(WP.operation, lower)) / 3;
+  out[22] = Math.log1p(countMatches(WP.unit, lower)) / 3;
+  out[23] = Math.min(kinds.size, 8) / 4;
+  out[24] = Math.log1p(countMatches(WP.percent, lower));
+  out[25] = Math.log1p(countMatches(WP.fraction, lower));
+  out[26] = Math.log1p(countMatches(WP.money, lower)) / 2;
+  out[27] = Math.log1p(countMatches(WP.decimal, text));
+  out[28] = Math.log1p(countMatches(WP.condition, lower)) / 3;
+  out[29] = Math.min(countMatches(WP.howMany, lower), 3);
+  return out;
+}
+
+const DENSE_INDEX = new Map<string, number>(DENSE_FEATURES.map((n, i) => [n, i]));
+
+/** The dense signals a weights file names, in its order (weights trained before a signal existed keep working). */
+const selections = new WeakMap<readonly string[], Int32Array>();
+function selectDense(all: Float64Array, names: readonly string[]): Float64Array {
+  let idx = selections.get(names);
+  if (!idx) {
+    idx = new Int32Array(names.length);
+    for (let k = 0; k < names.length; k++) {
+      const i = DENSE_INDEX.get(names[k] as string);
+      if (i === undefined) throw new RangeError(`unknown dense feature '${names[k]}' in the feature spec`);
+      idx[k] = i;
+    }
+    selections.set(names, idx);
+  }
+  const out = new Float64Array(idx.length);
+  for (let k = 0; k < idx.length; k++) out[k] = all[idx[k] as number] as number;
   return out;
 }
 
@@ -190,5 +266,6 @@ export function featurize(input: string, spec: FeatureSpec = DEFAULT_FEATURE_SPE
     values[t] = (acc[i] as number) / norm;
     acc[i] = 0;
   }
-  return { indices, values, dense: denseFeatures(text, lower, words) };
+  const dense = denseFeatures(text, lower, words);
+  return { indices, values, dense: spec.dense === DENSE_FEATURES ? dense : selectDense(dense, spec.dense) };
 }

@@ -105,6 +105,9 @@ export class RouterModel {
   private readonly main: Expert;
   private readonly chat: (Expert & { gate: DecodedHead }) | undefined;
   private readonly domain: Domain | undefined;
+  private readonly sources:
+    | { gate: DecodedHead[]; experts: { size: DecodedHead; weak: DecodedHead; a: number; b: number }[] }
+    | undefined;
 
   constructor(readonly weights: WeightsFile) {
     this.spec = weights.featureSpec;
@@ -127,6 +130,16 @@ export class RouterModel {
       rates: dom.rates,
       mix: dom.mix,
       z: new Float64Array(dom.subjects.length),
+    };
+    const src = weights.heads.sources;
+    this.sources = src && {
+      gate: src.gate.map((g) => decode(g, n)),
+      experts: src.experts.map((e) => ({
+        size: decode(e.size, n),
+        weak: decode(e.weak, n),
+        a: e.scale.a,
+        b: e.scale.b,
+      })),
     };
   }
 
@@ -152,11 +165,54 @@ export class RouterModel {
     return d ? sigmoid(d.mix * logit(domainRate(d, f)) + (1 - d.mix) * logit(pExpert)) : pExpert;
   }
 
+  /** The source gate's weights over [main expert, source experts…] for these features. */
+  sourceGate(f: Features): number[] {
+    const src = this.sources;
+    if (!src) return [1];
+    const z = [0, ...src.gate.map((g) => linearScore(f, g.hashed, g.dense, g.bias))];
+    const max = Math.max(...z);
+    const e = z.map((x) => Math.exp(x - max));
+    const sum = e.reduce((s, x) => s + x, 0);
+    return e.map((x) => x / sum);
+  }
+
+  private mixSources(f: Features, pMain: number): number {
+    const src = this.sources;
+    if (!src) return pMain;
+    const g = this.sourceGate(f);
+    let p = (g[0] as number) * pMain;
+    src.experts.forEach((e, k) => {
+      const gk = g[k + 1] as number;
+      if (gk < 1e-4) return;
+      const raw =
+        (1 +
+          sigmoid(linearScore(f, e.size.hashed, e.size.dense, e.size.bias)) -
+          sigmoid(linearScore(f, e.weak.hashed, e.weak.dense, e.weak.bias))) /
+        2;
+      p += gk * sigmoid(e.a * logit(raw) + e.b);
+    });
+    return p;
+  }
+
+  /** One source expert's expected gain of 120b mapped to [0, 1], before its Platt scaling; for training. */
+  sourceExpertP(text: string, k: number): number {
+    const e = this.sources?.experts[k];
+    if (!e) throw new RangeError(`no source expert ${k}`);
+    const f = featurize(text, this.spec);
+    return (
+      (1 +
+        sigmoid(linearScore(f, e.size.hashed, e.size.dense, e.size.bias)) -
+        sigmoid(linearScore(f, e.weak.hashed, e.weak.dense, e.weak.bias))) /
+      2
+    );
+  }
+
   predictFeatures(f: Features): Prediction {
     const a = this.expert(this.main, f);
     a.pLarge = this.mainP(f, a.pLarge);
     const ws = this.weights.heads.weakScale;
     if (ws) a.pLarge = sigmoid(ws.a * logit(a.pLarge) + ws.b);
+    if (this.sources) a.pLarge = this.mixSources(f, a.pLarge);
     let { pLarge, effortScore, probs } = a;
     let gate = 0;
     if (this.chat) {

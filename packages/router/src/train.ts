@@ -8,6 +8,7 @@ import {
   type DomainWeights,
   encodeInt8,
   type HeadWeights,
+  type SourceExperts,
   type WeightsFile,
 } from './weights.js';
 
@@ -49,6 +50,11 @@ export interface TrainOptions {
   weakHead?: boolean;
   /** Initial SGD step of the benchmark expert's size (and 20b-wins) heads; default: `learningRate`. */
   sizeLearningRate?: number;
+  /**
+   * Outcome-labelled sources with at least this many training rows get their own expert beside the main one
+   * (the largest source), mixed by a learned source gate; 0 = one expert for all outcome rows.
+   */
+  sourceExpertMinRows?: number;
 }
 
 export interface TrainResult {
@@ -74,6 +80,7 @@ const DEFAULTS = {
   // Chosen by 5-fold CV on the rows the default held-out split trains on (docs/benchmarks/router.md).
   weakHead: true,
   sizeLearningRate: 1,
+  sourceExpertMinRows: 200,
 };
 
 interface Prepared {
@@ -167,6 +174,7 @@ function fitHeads(
   o: Options,
   rand: () => number,
   sizeLearningRate = o.learningRate,
+  withEffort = true,
 ) {
   const nDense = spec.dense.length;
   const sizeW = new Float64Array(spec.buckets);
@@ -193,7 +201,7 @@ function fitHeads(
         const g = (sigmoid(dot(weakW, weakD, f)) - weakTarget) * weight;
         step(weakW, weakD, f, g, slr, sdlr, o.l2);
       }
-      if (ex.effort !== undefined) {
+      if (withEffort && ex.effort !== undefined) {
         // One binary task per cut-point, sharing the score.
         const s = dot(effW, effD, f);
         const g0 = (sigmoid(s - cuts[0]) - (ex.effort > 0 ? 1 : 0)) * weight;
@@ -209,6 +217,67 @@ function fitHeads(
     weak: weakW && head(weakW, weakD),
     effort: { ...head(effW, effD), cuts: [round(cuts[0]), round(cuts[1])] as [number, number] },
   };
+}
+
+/**
+ * Per-source experts (spec: one linear model across sources lets each distort the other; math word problems and
+ * multiple-choice knowledge questions are hard for different reasons). Sources are the outcome-labelled ones with
+ * at least `sourceExpertMinRows` rows, largest first; the largest keeps the main expert. Each other source gets
+ * size and 20b-wins heads trained on its rows only; a softmax gate learns which source a prompt looks like.
+ */
+function fitSources(
+  rows: readonly Prepared[],
+  spec: FeatureSpec,
+  o: Options,
+  rand: () => number,
+): SourceExperts | undefined {
+  if (!o.sourceExpertMinRows || !o.weakHead) return undefined;
+  const counts = new Map<string, number>();
+  for (const r of rows) if (r.ex.sizeFromOutcome) counts.set(r.ex.source, (counts.get(r.ex.source) ?? 0) + 1);
+  const names = [...counts]
+    .filter(([, n]) => n >= o.sourceExpertMinRows)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([s]) => s);
+  if (names.length < 2) return undefined;
+  const experts = names.slice(1).map((name) => {
+    const own = rows.filter((r) => r.ex.sizeFromOutcome && r.ex.source === name);
+    const h = fitHeads(
+      own,
+      spec,
+      { ...o, learningRate: o.sizeLearningRate },
+      rand,
+      o.sizeLearningRate,
+      false,
+    );
+    return { size: h.size, weak: h.weak as HeadWeights, scale: { a: 1, b: 0 } };
+  });
+  // Softmax gate: head k−1 scores names[k] against names[0].
+  const index = new Map(names.map((n, i) => [n, i]));
+  const data = rows.filter((r) => r.ex.sizeFromOutcome && index.has(r.ex.source));
+  const K = names.length;
+  const w = names.slice(1).map(() => new Float64Array(spec.buckets));
+  const d = names.slice(1).map(() => new Float64Array(spec.dense.length));
+  const order = data.map((_, i) => i);
+  const z = new Float64Array(K);
+  for (let epoch = 0; epoch < Math.min(o.epochs, 4); epoch++) {
+    const lr = o.chatLearningRate / (1 + epoch);
+    shuffleInPlace(order, rand);
+    for (const i of order) {
+      const r = data[i] as Prepared;
+      const y = index.get(r.ex.source) as number;
+      z[0] = 0;
+      for (let k = 1; k < K; k++) z[k] = dot(w[k - 1] as Float64Array, d[k - 1] as Float64Array, r.f);
+      let max = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < K; k++) max = Math.max(max, z[k] as number);
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += Math.exp((z[k] as number) - max);
+      for (let k = 1; k < K; k++) {
+        const g = Math.exp((z[k] as number) - max) / sum - (k === y ? 1 : 0);
+        step(w[k - 1] as Float64Array, d[k - 1] as Float64Array, r.f, g, lr, lr * o.denseLearningRate, o.l2);
+      }
+    }
+  }
+  return { names, gate: w.map((wk, k) => head(wk, d[k] as Float64Array)), experts };
 }
 
 /** Fits the gate p(chat-like prompt), with the two kinds weighted to balance. */
@@ -402,6 +471,8 @@ function fitRouter(
   if (primary.weak && bench.length > 0) heads.weak = primary.weak;
   const domain = bench.length > 0 && o.domainMix > 0 ? fitDomain(bench, o, rand) : undefined;
   if (domain) heads.domain = domain;
+  const sources = fitSources(bench, spec, o, rand);
+  if (sources) heads.sources = sources;
   if (bench.length > 0 && chat.length > 0) {
     const expert = fit(chat, o.chatLearningRate);
     heads.chat = { gate: fitGate(train, spec, o, rand), size: expert.size, effort: expert.effort };
@@ -422,6 +493,17 @@ function fitRouter(
   };
   const calibrationSet = calibrationRows.length > 0 ? calibrationRows : trainRows;
   if (heads.weak) heads.weakScale = plattScale(draft, calibrationSet);
+  if (sources) {
+    const model = new RouterModel(draft);
+    sources.experts.forEach((e, k) => {
+      const name = sources.names[k + 1];
+      let rows = calibrationSet.filter((x) => x.sizeFromOutcome && x.source === name);
+      if (rows.length < 20) rows = trainRows.filter((x) => x.sizeFromOutcome && x.source === name);
+      e.scale = fitPlatt(
+        rows.map((x) => ({ z: logit(model.sourceExpertP(x.prompt, k)), y: x.size as number })),
+      );
+    });
+  }
   return calibrate(draft, calibrationSet);
 }
 
@@ -432,9 +514,15 @@ function fitRouter(
  */
 function plattScale(weights: WeightsFile, rows: readonly Example[]): { a: number; b: number } {
   const model = new RouterModel(weights);
-  const data = rows
-    .filter((e) => e.sizeFromOutcome)
-    .map((e) => ({ z: logit(model.mainExpertP(e.prompt)), y: e.size as number }));
+  return fitPlatt(
+    rows
+      .filter((e) => e.sizeFromOutcome)
+      .map((e) => ({ z: logit(model.mainExpertP(e.prompt)), y: e.size as number })),
+  );
+}
+
+/** Platt scaling σ(a·z + b) by Newton's method on the logistic loss (a little ridge keeps it well-posed). */
+function fitPlatt(data: readonly { z: number; y: number }[]): { a: number; b: number } {
   let a = 1;
   let b = 0;
   // Newton's method on the two-parameter logistic loss (a little ridge keeps it well-posed).

@@ -31,6 +31,12 @@ export interface DomainWeights {
   int8: string;
 }
 
+export interface SourceExperts {
+  names: string[];
+  gate: HeadWeights[];
+  experts: { size: HeadWeights; weak: HeadWeights; scale: { a: number; b: number } }[];
+}
+
 export interface WeightsFile {
   schemaVersion: 1;
   featureSpec: FeatureSpec;
@@ -59,6 +65,13 @@ export interface WeightsFile {
      * of 120b over 20b mapped to [0, 1], (1 + acc_120b − acc_20b) / 2, on the same scale as the expert.
      */
     domain?: DomainWeights;
+    /**
+     * Optional per-source experts for outcome-labelled prompts of other kinds than the main expert's largest
+     * source (e.g. math word problems beside multiple-choice knowledge questions): each has its own size and
+     * 20b-wins heads and a Platt scaling to p(only 120b right). A softmax gate over `names` (gate[k−1] scores
+     * names[k] against names[0], which is the main expert) mixes them: p = Σ g_k·p_k.
+     */
+    sources?: SourceExperts;
   };
   calibration: {
     /** Sorted p(120b) scores on a reference mix, for `strongShare` targets (quantiles). */
@@ -145,6 +158,19 @@ export function validateWeights(value: unknown, source: string): WeightsFile {
       typeof dom.int8 !== 'string')
   )
     return bad('heads.domain malformed');
+  const src = w.heads.sources;
+  const headOk = (h: HeadWeights | undefined) =>
+    !!h && typeof h.int8 === 'string' && Array.isArray(h.dense) && h.dense.length === spec.dense.length;
+  if (
+    src !== undefined &&
+    (!Array.isArray(src.names) ||
+      src.names.length < 2 ||
+      src.gate?.length !== src.names.length - 1 ||
+      src.experts?.length !== src.names.length - 1 ||
+      !src.gate.every(headOk) ||
+      !src.experts.every((e) => headOk(e.size) && headOk(e.weak) && e.scale?.a > 0))
+  )
+    return bad('heads.sources malformed');
   if (!w.calibration || !Array.isArray(w.calibration.curve)) return bad('calibration missing');
   return w as WeightsFile;
 }

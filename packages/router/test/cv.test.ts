@@ -14,7 +14,9 @@ describe('k-fold cross-validation', () => {
     expect(foldOf(keys[0] as string, 5)).toBe(foldOf(keys[0] as string, 5));
   });
 
-  it("scores each fold with a model that never saw that fold's rows (labels, subject rates included)", () => {
+  it("scores each fold with a model that never saw that fold's rows (labels, subject rates included)", {
+    timeout: 90_000,
+  }, () => {
     const [bench, support] = small() as [ReturnType<typeof benchmarkData>, ReturnType<typeof supportData>];
     // Flip every outcome of fold 0: its own predictions must not move, the other folds' must.
     const flipped = {

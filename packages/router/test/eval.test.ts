@@ -23,6 +23,12 @@ describe('eval of the shipped weights on held-out rows', () => {
     expect(mmlu?.router.cpt50).toBeLessThanOrEqual(0.3);
   });
 
+  it('beats length-only on math word problems (GSM8K) with its own source expert', () => {
+    const gsm = report.size.find((s) => s.group === 'gsm8k');
+    expect(gsm?.router.apgr).toBeGreaterThan((gsm?.lengthOnly.apgr ?? 1) + 0.03);
+    expect(defaultWeights().heads.sources?.names).toEqual(['mmlu', 'gsm8k']);
+  });
+
   it('beats the majority class and length-only on effort', () => {
     expect(report.effort.accuracy).toBeGreaterThan(report.effort.majorityAccuracy);
     expect(report.effort.accuracy).toBeGreaterThan(report.effort.lengthOnlyAccuracy);

@@ -72,3 +72,35 @@ describe('featurize', () => {
     );
   });
 });
+
+describe('word-problem signals', () => {
+  const easy = 'Tom has 3 apples. How many apples does he have?';
+  const hard =
+    'A store sells pens at $1.25 each and notebooks at 3 for $7. Maria buys 2 dozen pens and 15 notebooks, then ' +
+    'returns a third of the notebooks. If she pays with a $50 bill and gets a 10% discount, how much change does she get?';
+
+  it('count quantities, operations, units and money', () => {
+    for (const name of [
+      'wp_numbers',
+      'wp_distinct_numbers',
+      'wp_operations',
+      'wp_money',
+      'wp_conditions',
+    ] as const)
+      expect(dense(hard, name), name).toBeGreaterThan(dense(easy, name));
+    expect(dense(hard, 'wp_percent')).toBeGreaterThan(0);
+    expect(dense(hard, 'wp_fraction')).toBeGreaterThan(0);
+    expect(dense(easy, 'wp_percent')).toBe(0);
+    expect(dense(easy, 'wp_how_many')).toBe(1);
+  });
+
+  it('weights trained before a signal existed still featurize with their own dense list', () => {
+    const spec = { ...DEFAULT_FEATURE_SPEC, dense: DENSE_FEATURES.slice(0, 17) };
+    const f = featurize(hard, spec);
+    expect(f.dense).toHaveLength(17);
+    expect([...f.dense]).toEqual([...featurize(hard).dense].slice(0, 17));
+    expect(() => featurize(hard, { ...spec, dense: ['bias', 'nope'] })).toThrow(
+      /unknown dense feature 'nope'/,
+    );
+  });
+});
