@@ -9,6 +9,7 @@ import {
   type BrowserToolOptions,
   createBrowserTool,
   LocalSearchBackend,
+  parseAllowHosts,
   SEARCH_BACKENDS,
   type SessionState,
 } from '@harmonia/tools';
@@ -78,6 +79,13 @@ async function runCall(
   }
   if (name === 'local' && !common.docs) throw new UsageError('--search-backend local needs --docs DIR');
   const timeout = int(common.timeout, '--timeout');
+  if (timeout !== undefined && timeout <= 0)
+    throw new UsageError(`--timeout must be above 0, got ${timeout}`);
+  try {
+    parseAllowHosts(common['allow-host'] ?? []);
+  } catch (e) {
+    throw new UsageError(`--allow-host: ${(e as Error).message}`);
+  }
 
   let state: SessionState | undefined;
   if (common.state) {

@@ -12,7 +12,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { request as httpRequest, STATUS_CODES as STATUS_TEXT } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import type { Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import {
   type Browser,
   type BrowserContext,
@@ -51,7 +52,19 @@ export class FetchError extends Error {
   override name = 'FetchError';
 }
 
-const REQUIRED_FLAGS = [
+/**
+ * Chromium must open no socket of its own. Every request it makes is intercepted (route), so what is left is
+ * traffic the network stack or a feature starts by itself; each is closed here:
+ * - TCP of any kind (preconnect, prefetch, pings, beacons that slip past routing, DoH): a dead proxy on
+ *   127.0.0.1:9 for every host, loopback included (`<-loopback>`), and no host name resolves (no DNS, no prefetch).
+ * - UDP: WebRTC may only use proxied transports (`disable_non_proxied_udp`: no host, STUN or TURN-over-UDP
+ *   candidates, no mDNS); QUIC and HTTP/3 (and WebTransport over them) are off; Playwright disables the media
+ *   router (DIAL/SSDP discovery).
+ * - Background features: background networking (variations, GCM, safe browsing and component updates),
+ *   component updates, sync, extensions and component extensions, domain reliability, hyperlink pings, crash
+ *   uploads. Service workers are blocked per context.
+ */
+export const CHROMIUM_FLAGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -59,16 +72,34 @@ const REQUIRED_FLAGS = [
   '--no-first-run',
   '--disable-background-networking',
   '--disable-component-update',
+  '--disable-component-extensions-with-background-pages',
   '--disable-sync',
   '--disable-default-apps',
   '--disable-extensions',
+  '--disable-domain-reliability',
+  '--disable-breakpad',
+  '--no-pings',
   '--mute-audio',
-  // Chromium itself never needs DNS or a direct connection: every request is fulfilled by us. Anything that
-  // slips past interception (a protocol Playwright cannot route) finds no resolver and a dead proxy.
+  '--webrtc-ip-handling-policy=disable_non_proxied_udp',
   '--host-resolver-rules=MAP * ~NOTFOUND',
   '--proxy-server=http://127.0.0.1:9',
   '--proxy-bypass-list=<-loopback>',
 ];
+
+/**
+ * Runs before any page script in every frame: the APIs that open connections the request interception cannot see
+ * (peer-to-peer UDP, QUIC) are gone. The launch flags already keep their packets in; this keeps pages from trying.
+ */
+const REMOVE_SOCKET_APIS = `(() => {
+  for (const name of ['RTCPeerConnection', 'webkitRTCPeerConnection', 'RTCDataChannel', 'RTCIceCandidate',
+    'RTCSessionDescription', 'RTCRtpSender', 'RTCRtpReceiver', 'RTCRtpTransceiver', 'RTCIceTransport',
+    'RTCDtlsTransport', 'RTCSctpTransport', 'RTCCertificate', 'WebTransport']) {
+    try { Object.defineProperty(globalThis, name, { value: undefined, writable: false, configurable: false }); } catch {}
+  }
+  for (const name of ['mediaDevices', 'serviceWorker']) {
+    try { Object.defineProperty(navigator, name, { value: undefined, configurable: false }); } catch {}
+  }
+})();`;
 
 // Runs in the page: drops what a reader would not see (display:none, visibility:hidden), then returns the DOM.
 const EXTRACT_DOM = `(() => {
@@ -96,6 +127,9 @@ interface CallState {
   /** Where the main document redirected to (followed by `load` as a new, checked navigation). */
   redirect?: string;
   finalUrl?: string;
+  /** Main-document requests seen, and how many of them had committed at the last main-frame commit. */
+  navigations: number;
+  committed: number;
 }
 
 interface Fetched {
@@ -147,18 +181,35 @@ function blank(route: Route): Promise<void> {
   return route.fulfill({ status: 200, contentType: 'text/html', body: '' });
 }
 
-function decodeBody(body: Buffer, encoding: string | undefined): Buffer {
-  switch ((encoding ?? '').trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return gunzipSync(body);
-    case 'deflate':
-      return inflateSync(body);
-    case 'br':
-      return brotliDecompressSync(body);
-    default:
-      return body;
+/**
+ * The decoded body stream for a `content-encoding` list (applied in order, so decoded last to first). Decoding runs
+ * in zlib's thread pool, chunk by chunk, so the caller can count decoded bytes and stop a compression bomb at its
+ * budget instead of inflating it whole on the event loop. Unknown codings pass the bytes through untouched.
+ */
+function decoded(res: Readable, encoding: string | undefined): { body: Readable; decoders: Readable[] } {
+  const decoders: Readable[] = [];
+  let body = res;
+  const codings = (encoding ?? '')
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter(Boolean)
+    .reverse();
+  for (const coding of codings) {
+    const d =
+      coding === 'gzip' || coding === 'x-gzip'
+        ? createGunzip()
+        : coding === 'deflate'
+          ? createInflate()
+          : coding === 'br'
+            ? createBrotliDecompress()
+            : undefined;
+    if (!d) continue;
+    body.pipe(d);
+    body.on('error', (e) => d.destroy(e));
+    body = d;
+    decoders.push(d);
   }
+  return { body, decoders };
 }
 
 function responseHeaders(h: IncomingHttpHeaders): Record<string, string> {
@@ -195,7 +246,7 @@ export class ChromiumFetcher {
       const executablePath =
         this.options.executablePath ?? process.env.HARMONIA_CHROMIUM ?? '/usr/bin/chromium';
       const launching = chromium
-        .launch({ executablePath, args: [...REQUIRED_FLAGS, ...(this.options.args ?? [])] })
+        .launch({ executablePath, args: [...CHROMIUM_FLAGS, ...(this.options.args ?? [])] })
         .catch((e: unknown) => {
           this.browser = undefined;
           throw new FetchError(
@@ -236,6 +287,7 @@ export class ChromiumFetcher {
       userAgent: this.options.userAgent,
       javaScriptEnabled: true,
     });
+    await context.addInitScript({ content: REMOVE_SOCKET_APIS });
     const conv: Conversation = { context, queue: Promise.resolve() };
     await context.route('**/*', (route, request) => this.handle(conv, route, request));
     await context.routeWebSocket(/.*/, (ws) => ws.close({ code: 1008, reason: 'WebSockets are blocked' }));
@@ -262,6 +314,10 @@ export class ChromiumFetcher {
     page.on('dialog', (d) => void d.dismiss().catch(() => {}));
     page.on('popup', (p) => void p.close().catch(() => {}));
     page.on('download', (d) => void d.cancel().catch(() => {}));
+    page.on('framenavigated', (frame) => {
+      const call = conv.call;
+      if (call?.page === page && frame === page.mainFrame()) call.committed = call.navigations;
+    });
     conv.page = page;
     return page;
   }
@@ -296,12 +352,15 @@ export class ChromiumFetcher {
       throw new FetchError('not a valid URL');
     }
     const page = await this.tab(conv);
-    const state: CallState = { page, signal, bytes: 0, inflight: 0 };
+    const state: CallState = { page, signal, bytes: 0, inflight: 0, navigations: 0, committed: 0 };
     conv.call = state;
     const onAbort = () => void page.close().catch(() => {});
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      // Each redirect hop of the page is a navigation of its own, so each is checked before any connection.
+      // Each redirect hop of the page is a navigation of its own, so each is checked before any connection. A page
+      // that navigates by itself after loading (script, meta refresh) is followed too: its requests come through
+      // the same interception and guard, and its redirects come back here as hops.
+      let selfNavigations = 0;
       for (let hop = 0; ; hop++) {
         if (hop > 0) {
           try {
@@ -310,28 +369,34 @@ export class ChromiumFetcher {
             throw new FetchError((e as Error).message);
           }
         }
-        state.redirect = undefined;
-        state.error = undefined;
-        state.captured = undefined;
-        state.status = undefined;
-        state.finalUrl = target.href;
+        this.resetDocument(state, target);
         await this.navigate(page, target, state);
-        if (state.error) throw new FetchError(state.error);
-        if (state.redirect === undefined) break;
+        for (;;) {
+          await this.loaded(page, state);
+          if (state.error) throw new FetchError(state.error);
+          if (state.redirect !== undefined) break;
+          const status = state.status ?? 200;
+          if (status >= 400)
+            throw new FetchError(`HTTP ${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`);
+          if (state.captured) return await this.nonHtml(state.captured);
+          await this.settle(state);
+          const seen = state.navigations;
+          const dom = await this.readDom(page, state);
+          const settled = state.error === undefined && state.redirect === undefined && !state.captured;
+          if (dom && state.navigations === seen && settled) {
+            return htmlToPage(dom.html, { url: page.url(), baseUrl: dom.base, title: dom.title });
+          }
+          if (++selfNavigations > MAX_REDIRECTS) {
+            throw new FetchError(`the page navigated by itself more than ${MAX_REDIRECTS} times`);
+          }
+        }
         if (hop >= MAX_REDIRECTS) throw new FetchError(`more than ${MAX_REDIRECTS} redirects`);
         try {
-          target = new URL(state.redirect, target);
+          target = new URL(state.redirect, state.finalUrl ?? target);
         } catch {
           throw new FetchError(`bad redirect location: ${state.redirect}`);
         }
       }
-      const status = state.status ?? 200;
-      if (status >= 400)
-        throw new FetchError(`HTTP ${status}${STATUS_TEXT[status] ? ` ${STATUS_TEXT[status]}` : ''}`);
-      if (state.captured) return await this.nonHtml(state.captured);
-      await this.settle(state);
-      const dom = (await page.evaluate(EXTRACT_DOM)) as { html: string; base: string; title: string };
-      return htmlToPage(dom.html, { url: page.url(), baseUrl: dom.base, title: dom.title });
     } catch (e) {
       // After a failure the tab may still be loading or showing an error page: start the next call afresh.
       if (conv.page === page) conv.page = undefined;
@@ -343,13 +408,62 @@ export class ChromiumFetcher {
     }
   }
 
+  private resetDocument(state: CallState, target: URL): void {
+    state.redirect = undefined;
+    state.error = undefined;
+    state.captured = undefined;
+    state.status = undefined;
+    state.finalUrl = target.href;
+  }
+
+  /** The rendered DOM, or undefined when the page navigated away while it was being read. */
+  private async readDom(
+    page: Page,
+    state: CallState,
+  ): Promise<{ html: string; base: string; title: string } | undefined> {
+    try {
+      return (await page.evaluate(EXTRACT_DOM)) as { html: string; base: string; title: string };
+    } catch (e) {
+      const msg = (e as Error).message.split('\n')[0] ?? String(e);
+      if (state.signal.aborted) throw new FetchError('the call was cancelled or ran out of time');
+      if (/context was destroyed|navigat/i.test(msg)) return undefined;
+      throw new FetchError(msg.replace(/^page\.evaluate: /, ''));
+    }
+  }
+
+  /**
+   * Waits until the newest main-document navigation has committed and its document has loaded (or the call
+   * learned that it failed, redirected or is not HTML), within the navigation timeout.
+   */
+  private async loaded(page: Page, state: CallState): Promise<void> {
+    const deadline = Date.now() + this.limits.navigationTimeoutMs;
+    const late = () => new FetchError(`the page did not load within ${this.limits.navigationTimeoutMs} ms`);
+    const decided = () => state.error !== undefined || state.redirect !== undefined || !!state.captured;
+    while (state.committed < state.navigations && !decided()) {
+      if (state.signal.aborted) throw new FetchError('the call was cancelled or ran out of time');
+      if (Date.now() > deadline) throw late();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (decided()) return;
+    try {
+      await page.waitForLoadState('load', { timeout: Math.max(1, deadline - Date.now()) });
+    } catch (e) {
+      if (state.signal.aborted) throw new FetchError('the call was cancelled or ran out of time');
+      if (/Timeout .* exceeded/.test((e as Error).message)) throw late();
+      // The document went away while loading (a newer navigation): the read loop looks again.
+    }
+  }
+
   private async navigate(page: Page, target: URL, state: CallState): Promise<void> {
     try {
-      await page.goto(target.href, { waitUntil: 'load', timeout: this.limits.navigationTimeoutMs });
+      // Only to the commit: the read loop then waits for the load of whatever document is current, so a page that
+      // navigates again before or after its load (script, meta refresh) is followed rather than failed.
+      await page.goto(target.href, { waitUntil: 'commit', timeout: this.limits.navigationTimeoutMs });
     } catch (e) {
       if (state.error) return;
       if (state.signal.aborted) throw new FetchError('the call was cancelled or ran out of time');
       const msg = (e as Error).message.split('\n')[0] ?? String(e);
+      if (/interrupted by another navigation|navigation to .* is interrupted/i.test(msg)) return;
       if (/Timeout .* exceeded/.test(msg)) {
         throw new FetchError(`the page did not load within ${this.limits.navigationTimeoutMs} ms`);
       }
@@ -393,6 +507,7 @@ export class ChromiumFetcher {
     }
     if (!ours) return route.abort('blockedbyclient').catch(() => {}); // popups, workers
     const main = isMainDocument(request, state.page);
+    if (main) state.navigations++;
     if (!main && SKIPPED_RESOURCES.has(request.resourceType())) {
       return route.abort('blockedbyclient').catch(() => {});
     }
@@ -482,27 +597,31 @@ export class ChromiumFetcher {
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
-          res.on('data', (c: Buffer) => {
+          const { body: stream, decoders } = decoded(res, res.headers['content-encoding']);
+          const stop = () => {
+            for (const d of decoders) d.destroy();
+            res.destroy();
+            req.destroy();
+          };
+          // Both limits count decoded bytes: a small compressed body cannot grow past them.
+          stream.on('data', (c: Buffer) => {
             size += c.length;
             state.bytes += c.length;
             if (size > this.limits.maxResponseBytes || state.bytes > this.limits.maxTotalBytes) {
-              res.destroy();
-              req.destroy();
+              stop();
               resolve({ status: 0, headers: {}, body: Buffer.alloc(0), tooBig: true });
               return;
             }
             chunks.push(c);
           });
-          res.on('end', () => {
-            try {
-              resolve({
-                status: res.statusCode ?? 502,
-                headers: res.headers,
-                body: decodeBody(Buffer.concat(chunks), res.headers['content-encoding']),
-              });
-            } catch (e) {
-              reject(e);
-            }
+          stream.on('end', () =>
+            resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+          stream.on('error', (e) => {
+            stop();
+            reject(
+              new Error(`could not decode the response (${res.headers['content-encoding']}): ${e.message}`),
+            );
           });
           res.on('error', reject);
         },

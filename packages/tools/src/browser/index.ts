@@ -1,14 +1,23 @@
 export {
   AddressGuard,
   type AddressPolicy,
+  AllowListError,
   BlockedAddressError,
+  embeddedIPv4,
   isSpecialAddress,
+  parseAllowHosts,
   type ResolvedAddress,
   type Resolver,
   systemResolver,
 } from './address.js';
 export { CitationStream, type CursorPages, normalizeCitations, type UrlCitation } from './citations.js';
-export { ChromiumFetcher, type ChromiumFetcherOptions, FetchError, type FetcherLimits } from './fetcher.js';
+export {
+  CHROMIUM_FLAGS,
+  ChromiumFetcher,
+  type ChromiumFetcherOptions,
+  FetchError,
+  type FetcherLimits,
+} from './fetcher.js';
 export { pdfToText } from './pdf.js';
 export {
   type BackendCommon,
