@@ -21,7 +21,7 @@ import {
 import { createRouterChooser } from '@harmonia/router';
 import { supportMonitor, supportOutputGuardrail } from './guards.js';
 import { refusalText, supportInstructions, type TopicPolicy } from './policy.js';
-import { type UntrustedFinding, untrustedNamespace } from './untrusted.js';
+import { defuseSpecialTokens, type UntrustedFinding, untrustedNamespace } from './untrusted.js';
 
 export interface Escalation {
   conversationId: string;
@@ -160,7 +160,7 @@ export class SupportBot {
     })) {
       if (ev.type === 'final_delta') {
         visible += ev.delta;
-        yield { type: 'text', text: visible };
+        yield { type: 'text', text: defuseSpecialTokens(visible) };
       } else if (ev.type === 'turn_started' || (ev.type === 'guardrail_tripped' && ev.stage === 'output')) {
         // A new model turn (retry, tool loop) starts its answer over; a refused answer is taken down.
         if (visible) yield { type: 'text', text: '' };
@@ -168,7 +168,7 @@ export class SupportBot {
       } else if (ev.type === 'done') result = ev.result;
     }
     const reply = await this.toReply(conversationId, id, result!, text);
-    if (reply.text !== visible) yield { type: 'text', text: reply.text };
+    if (reply.text !== defuseSpecialTokens(visible)) yield { type: 'text', text: reply.text };
     yield { type: 'done', reply };
   }
 
@@ -223,6 +223,8 @@ export class SupportBot {
         at: new Date().toISOString(),
       });
     }
+    // Special-token look-alikes never reach a display as markup (`<|reserved_200013|>` → `‹|reserved_200013|›`).
+    text = defuseSpecialTokens(text);
     return {
       conversationId,
       text,

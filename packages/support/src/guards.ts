@@ -60,7 +60,7 @@ export function supportOutputGuardrail(
 ): OutputGuardrail {
   const refusal = refusalText(policy);
   const rules: PatternRule[] = [
-    { pattern: /<\|[a-z_]+\|>/i, reason: 'special-token text in the answer' },
+    { pattern: /<\|[^|<>\n]{0,40}\|>/, reason: 'special-token text in the answer' },
     {
       pattern: /#\s*Topic policy|You are the public support assistant/i,
       reason: 'instructions leaked into the answer',

@@ -66,6 +66,7 @@ export {
 } from './store.js';
 export {
   defuseSpecialTokens,
+  frameUntrusted,
   INJECTION_PATTERNS,
   type UntrustedFinding,
   untrustedNamespace,
