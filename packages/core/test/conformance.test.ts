@@ -26,6 +26,7 @@ import {
   TruncatedTurnError,
 } from '../src/index.js';
 import { FakeServer, type RecordedRequest } from './fakes/server.js';
+import { llamaCppServer } from './fakes/servers.js';
 import {
   CHAT_FLAVORS,
   type ChatFlavor,
@@ -83,7 +84,8 @@ function chatCase(flavor: ChatFlavor, profile: (typeof PROFILES)[keyof typeof PR
   return {
     name: `${flavor.name} chat completions`,
     handler: (turns) => chatCompletions(flavor, turns),
-    make: (url) => new ChatCompletionsBackend({ baseURL: `${url}/v1`, model: 'gpt-oss-20b', profile }),
+    make: (url) =>
+      new ChatCompletionsBackend({ baseURL: `${url}/v1`, model: 'gpt-oss-20b', profile, retry: FAST }),
     effortSent: (req) =>
       profile.effortAs === 'reasoning_effort'
         ? req.body.reasoning_effort
@@ -109,18 +111,31 @@ function chatCase(flavor: ChatFlavor, profile: (typeof PROFILES)[keyof typeof PR
   };
 }
 
+/** Quick retries so the HTTP-error case stays fast. */
+const FAST = { retries: 2, baseDelayMs: 5, maxDelayMs: 20 };
+
+/** llama-server's model endpoints (fakes/servers.ts), without its GET routes. */
+const llamaModelEndpoints = (turns: FakeTurn[]) => llamaCppServer(turns).handler;
+
 const CASES: AdapterCase[] = [
   tokenCase(
     'vLLM /v1/completions (token ids)',
     vllmCompletions,
-    (url) => new CompletionsBackend({ baseURL: url, model: 'gpt-oss-20b' }),
+    (url) => new CompletionsBackend({ baseURL: url, model: 'gpt-oss-20b', retry: FAST }),
+  ),
+  tokenCase(
+    'llama.cpp /completion (token ids, EOG left out)',
+    llamaModelEndpoints,
+    (url) => new CompletionsBackend({ baseURL: url, model: 'gpt-oss-20b', dialect: 'llamacpp', retry: FAST }),
   ),
   tokenCase(
     'Ollama /api/generate (raw)',
     ollamaGenerate,
-    (url) => new OllamaGenerateBackend({ baseURL: url, model: 'gpt-oss:20b' }),
+    (url) => new OllamaGenerateBackend({ baseURL: url, model: 'gpt-oss:20b', retry: FAST }),
   ),
   chatCase(CHAT_FLAVORS.vllm, PROFILES.vllm),
+  chatCase(CHAT_FLAVORS.llamacpp, PROFILES.llamacpp),
+  chatCase({ name: 'openai', reasoningField: 'reasoning' }, PROFILES.openai),
   chatCase(CHAT_FLAVORS.ollama, PROFILES.ollama),
   chatCase(CHAT_FLAVORS.openrouter, PROFILES.openrouter),
   chatCase(CHAT_FLAVORS.groq, PROFILES.groq),
@@ -128,7 +143,7 @@ const CASES: AdapterCase[] = [
   {
     name: 'Ollama /api/chat (native, thinking)',
     handler: ollamaChat,
-    make: (url) => new OllamaChatBackend({ baseURL: url, model: 'gpt-oss:20b' }),
+    make: (url) => new OllamaChatBackend({ baseURL: url, model: 'gpt-oss:20b', retry: FAST }),
     effortSent: (req) => req.body.think,
     replayed: (req) => {
       const msgs = req.body.messages as Record<string, unknown>[];
@@ -144,9 +159,27 @@ const CASES: AdapterCase[] = [
     expectReasoningReplay: true,
   },
   {
-    name: 'vLLM Responses API',
+    name: 'Responses API (vLLM, OpenAI, LM Studio)',
     handler: responsesApi,
-    make: (url) => new ResponsesBackend({ baseURL: `${url}/v1`, model: 'gpt-oss-20b' }),
+    make: (url) => new ResponsesBackend({ baseURL: `${url}/v1`, model: 'gpt-oss-20b', retry: FAST }),
+    effortSent: (req) => (req.body.reasoning as { effort?: string }).effort,
+    replayed: (req) => {
+      const input = req.body.input as Record<string, unknown>[];
+      const rs = input.find((i) => i.type === 'reasoning') as { content: { text: string }[] } | undefined;
+      const fc = input.find((i) => i.type === 'function_call');
+      const out = input.find((i) => i.type === 'function_call_output');
+      expect(fc?.name).toBe('get_weather');
+      expect(out?.call_id).toBe(fc?.call_id);
+      expect(req.body.store).toBe(false);
+      return { reasoning: rs?.content[0]?.text, toolResult: String(out?.output) };
+    },
+    contains: (req, s) => JSON.stringify(req.body.input).includes(s),
+    expectReasoningReplay: true,
+  },
+  {
+    name: 'llama.cpp Responses API (output_text history)',
+    handler: llamaModelEndpoints,
+    make: (url) => new ResponsesBackend({ baseURL: `${url}/v1`, model: 'gpt-oss-20b', retry: FAST }),
     effortSent: (req) => (req.body.reasoning as { effort?: string }).effort,
     replayed: (req) => {
       const input = req.body.input as Record<string, unknown>[];
@@ -304,5 +337,7 @@ describe.each(CASES)('conformance: $name', (c) => {
     const err = await run(agent, 'hi').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as BackendError).message).toMatch(/503|model is loading/);
+    // Retried with backoff first (FAST: 2 retries).
+    expect(server.requests).toHaveLength(3);
   });
 });

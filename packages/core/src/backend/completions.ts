@@ -1,6 +1,8 @@
-import { encode } from '../harmony/api.js';
+import { decode, encode, inferStopToken } from '../harmony/api.js';
 import { BackendError } from './errors.js';
-import { joinUrl, postJson, sseData } from './http.js';
+import { authHeaders, joinUrl, postJson, sseData } from './http.js';
+import type { RetryOptions } from './retry.js';
+import { TextTokenStream } from './text-tokens.js';
 import type {
   FinishReason,
   TokenBackend,
@@ -15,9 +17,16 @@ export interface CompletionsBackendOptions {
   baseURL: string;
   /** Model name the server knows, e.g. `openai/gpt-oss-20b`. */
   model: string;
-  apiKey?: string;
+  apiKey?: string | undefined;
+  /**
+   * `openai` (default): `/v1/completions` as vLLM serves it, ids from `return_token_ids`.
+   * `llamacpp`: llama-server's native `/completion`, ids from `return_tokens` (its `/v1/completions` returns text
+   * only, without Harmony's special tokens unless the server runs with `--special`).
+   */
+  dialect?: 'openai' | 'llamacpp';
   /** Extra body fields (server-specific sampling knobs). */
   extraBody?: Record<string, unknown>;
+  retry?: RetryOptions;
 }
 
 interface CompletionChoice {
@@ -35,6 +44,17 @@ interface CompletionBody {
     prompt_tokens_details?: { cached_tokens?: number } | null;
   } | null;
 }
+/** llama-server `/completion` (tools/server: `to_json_non_oaicompat` / `send_partial_response`). */
+interface LlamaBody {
+  content?: string;
+  tokens?: number[];
+  stop?: boolean;
+  stop_type?: 'none' | 'eos' | 'limit' | 'word';
+  tokens_predicted?: number;
+  tokens_evaluated?: number;
+  tokens_cached?: number;
+  error?: { message?: string };
+}
 
 export function finishOf(reason: string | null | undefined): FinishReason {
   if (reason === 'length') return 'length';
@@ -42,40 +62,97 @@ export function finishOf(reason: string | null | undefined): FinishReason {
   return 'stop';
 }
 
-/** Token ids of a choice: the server's own ids when it returns them, else the text re-encoded with specials. */
-function choiceTokens(c: CompletionChoice): number[] {
-  if (Array.isArray(c.token_ids)) return c.token_ids;
-  if (Array.isArray(c.tokens)) return c.tokens;
-  return c.text ? encode(c.text, { allowSpecial: true }) : [];
+/** One answer piece in a dialect-free shape. */
+interface Piece {
+  /** Ids the server returned, or undefined when it sent only text. */
+  ids?: number[];
+  text: string;
+  finish?: FinishReason;
+  /** vLLM names the matched stop id. */
+  stopId?: number;
+  usage?: Partial<TokenUsage>;
 }
 
-function usageOf(body: CompletionBody, promptLen: number, completion: number): TokenUsage {
+function openaiPiece(body: CompletionBody): Piece {
+  const c = body.choices?.[0];
+  const ids = Array.isArray(c?.token_ids) ? c.token_ids : Array.isArray(c?.tokens) ? c.tokens : undefined;
   const u = body.usage;
   return {
-    promptTokens: u?.prompt_tokens ?? promptLen,
-    completionTokens: u?.completion_tokens ?? completion,
-    ...(u?.prompt_tokens_details?.cached_tokens !== undefined
-      ? { cachedPromptTokens: u.prompt_tokens_details.cached_tokens }
+    ...(ids ? { ids } : {}),
+    text: c?.text ?? '',
+    ...(c?.finish_reason ? { finish: finishOf(c.finish_reason) } : {}),
+    ...(typeof c?.stop_reason === 'number' ? { stopId: c.stop_reason } : {}),
+    ...(u
+      ? {
+          usage: {
+            ...(u.prompt_tokens !== undefined ? { promptTokens: u.prompt_tokens } : {}),
+            ...(u.completion_tokens !== undefined ? { completionTokens: u.completion_tokens } : {}),
+            ...(u.prompt_tokens_details?.cached_tokens !== undefined
+              ? { cachedPromptTokens: u.prompt_tokens_details.cached_tokens }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function llamaPiece(body: LlamaBody): Piece {
+  const done = body.stop === true;
+  return {
+    ...(Array.isArray(body.tokens) ? { ids: body.tokens } : {}),
+    text: body.content ?? '',
+    ...(done ? { finish: body.stop_type === 'limit' ? 'length' : 'stop' } : {}),
+    ...(done && body.tokens_evaluated !== undefined
+      ? {
+          usage: {
+            promptTokens: body.tokens_evaluated,
+            ...(body.tokens_predicted !== undefined ? { completionTokens: body.tokens_predicted } : {}),
+            ...(body.tokens_cached !== undefined ? { cachedPromptTokens: body.tokens_cached } : {}),
+          },
+        }
       : {}),
   };
 }
 
 /**
- * OpenAI-compatible `/v1/completions` with token ids in and out (vLLM, llama.cpp's server). The prompt is
- * sent as ids so the server never re-tokenizes Harmony special tokens; the answer's ids come from
- * `token_ids` (vLLM `return_token_ids`) or `tokens` (llama.cpp), falling back to the text.
+ * Token ids in, token ids out, for servers that take a prompt of ids: vLLM's `/v1/completions` and llama-server's
+ * `/completion`. The prompt is sent as ids so the server never re-tokenizes Harmony special tokens. Answer ids come
+ * from the server when it returns them; otherwise its text is re-encoded with the split-special-token guard. A
+ * server that leaves the stop token out (llama.cpp stops on end-of-generation tokens and drops them) gets it put
+ * back from the message header.
  */
 export class CompletionsBackend implements TokenBackend {
   readonly kind = 'tokens' as const;
   readonly id: string;
   private readonly url: string;
+  private readonly dialect: 'openai' | 'llamacpp';
 
   constructor(private readonly opts: CompletionsBackendOptions) {
-    this.url = joinUrl(opts.baseURL, '/v1/completions');
-    this.id = `completions:${opts.baseURL} ${opts.model}`;
+    this.dialect = opts.dialect ?? 'openai';
+    const root = opts.baseURL.replace(/\/+$/, '');
+    this.url =
+      this.dialect === 'llamacpp'
+        ? `${root.replace(/\/v1$/, '')}/completion`
+        : joinUrl(opts.baseURL, '/v1/completions');
+    this.id = `${this.dialect === 'llamacpp' ? 'llamacpp' : 'completions'}:${opts.baseURL} ${opts.model}`;
   }
 
   private body(r: TokenRequest, stream: boolean): Record<string, unknown> {
+    if (this.dialect === 'llamacpp') {
+      // tools/server `params_from_json_cmpl`: n_predict, return_tokens, cache_prompt; EOG tokens stop it.
+      return {
+        model: this.opts.model,
+        prompt: r.prompt,
+        n_predict: r.maxTokens ?? -1,
+        temperature: r.temperature,
+        top_p: r.topP,
+        seed: r.seed,
+        stream,
+        return_tokens: true,
+        cache_prompt: true,
+        ...this.opts.extraBody,
+      };
+    }
     return {
       model: this.opts.model,
       prompt: r.prompt,
@@ -94,70 +171,90 @@ export class CompletionsBackend implements TokenBackend {
     };
   }
 
-  private headers(): Record<string, string> {
-    return this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {};
+  private piece(ev: unknown): Piece {
+    const err = (ev as LlamaBody).error;
+    if (err) throw new BackendError(`${this.id}: ${err.message ?? JSON.stringify(err)}`);
+    return this.dialect === 'llamacpp' ? llamaPiece(ev as LlamaBody) : openaiPiece(ev as CompletionBody);
   }
 
-  /** vLLM reports the stop id in `stop_reason` but may leave it out of the ids; put it back. */
-  private withStop(tokens: number[], c: CompletionChoice, r: TokenRequest): number[] {
-    const last = tokens[tokens.length - 1];
-    if (typeof c.stop_reason === 'number' && r.stop.includes(c.stop_reason) && last !== c.stop_reason) {
-      return [...tokens, c.stop_reason];
-    }
-    return tokens;
+  /** The stop token when the answer ended on one the server did not include. */
+  private missingStop(all: number[], p: Piece, r: TokenRequest): number[] {
+    if (p.finish !== 'stop') return [];
+    const last = all[all.length - 1];
+    if (last !== undefined && r.stop.includes(last)) return [];
+    if (p.stopId !== undefined) return r.stop.includes(p.stopId) ? [p.stopId] : [];
+    const inferred = inferStopToken(decode(all));
+    return r.stop.includes(inferred) ? [inferred] : [];
+  }
+
+  private post(r: TokenRequest, stream: boolean): Promise<Response> {
+    return postJson(this.url, this.body(r, stream), {
+      headers: authHeaders(this.opts.apiKey),
+      signal: r.signal,
+      what: this.id,
+      retry: this.opts.retry,
+    });
   }
 
   async generate(r: TokenRequest): Promise<TokenResult> {
-    const res = await postJson(this.url, this.body(r, false), {
-      headers: this.headers(),
-      signal: r.signal,
-      what: this.id,
-    });
-    const body = (await res.json()) as CompletionBody;
-    const c = body.choices?.[0];
-    if (!c) throw new BackendError(`${this.id}: answer has no choices`);
-    const tokens = this.withStop(choiceTokens(c), c, r);
+    const res = await this.post(r, false);
+    const body = (await res.json()) as unknown;
+    if (this.dialect === 'openai' && !(body as CompletionBody).choices?.[0])
+      throw new BackendError(`${this.id}: answer has no choices`);
+    const p = this.piece(body);
+    const ids = p.ids ?? encode(p.text, { allowSpecial: true });
+    const tokens = [...ids, ...this.missingStop(ids, { ...p, finish: p.finish ?? 'stop' }, r)];
     return {
       tokens,
-      finishReason: finishOf(c.finish_reason),
-      usage: usageOf(body, r.prompt.length, tokens.length),
+      finishReason: p.finish ?? 'stop',
+      usage: {
+        promptTokens: p.usage?.promptTokens ?? r.prompt.length,
+        completionTokens: p.usage?.completionTokens ?? tokens.length,
+        ...(p.usage?.cachedPromptTokens !== undefined
+          ? { cachedPromptTokens: p.usage.cachedPromptTokens }
+          : {}),
+      },
     };
   }
 
   async *stream(r: TokenRequest): AsyncIterable<TokenChunk> {
-    const res = await postJson(this.url, this.body(r, true), {
-      headers: this.headers(),
-      signal: r.signal,
-      what: this.id,
-    });
-    let count = 0;
+    const res = await this.post(r, true);
+    const text = new TextTokenStream();
+    const all: number[] = [];
     let finish: FinishReason | undefined;
-    let usage: TokenUsage | undefined;
+    let usage: Partial<TokenUsage> = {};
     try {
       for await (const ev of sseData(res, this.id)) {
-        const body = ev as CompletionBody;
-        const c = body.choices?.[0];
-        if (c) {
-          let tokens = choiceTokens(c);
-          if (c.finish_reason) {
-            finish = finishOf(c.finish_reason);
-            tokens = this.withStop(tokens, c, r);
-          }
-          if (tokens.length) {
-            count += tokens.length;
-            yield { type: 'tokens', tokens };
-          }
+        const p = this.piece(ev);
+        if (p.usage) usage = { ...usage, ...p.usage };
+        let tokens = p.ids ?? text.push(p.text);
+        if (p.finish) {
+          finish = p.finish;
+          if (!p.ids) tokens = [...tokens, ...text.end()];
+          tokens = [...tokens, ...this.missingStop([...all, ...tokens], p, r)];
         }
-        if (body.usage) usage = usageOf(body, r.prompt.length, count);
+        if (tokens.length) {
+          all.push(...tokens);
+          yield { type: 'tokens', tokens };
+        }
       }
     } catch (err) {
       if (r.signal?.aborted) finish = 'abort';
       else throw err;
     }
+    const rest = text.end();
+    if (rest.length) {
+      all.push(...rest);
+      yield { type: 'tokens', tokens: rest };
+    }
     yield {
       type: 'finish',
       finishReason: r.signal?.aborted ? 'abort' : (finish ?? 'stop'),
-      usage: usage ?? { promptTokens: r.prompt.length, completionTokens: count },
+      usage: {
+        promptTokens: usage.promptTokens ?? r.prompt.length,
+        completionTokens: usage.completionTokens ?? all.length,
+        ...(usage.cachedPromptTokens !== undefined ? { cachedPromptTokens: usage.cachedPromptTokens } : {}),
+      },
     };
   }
 }

@@ -1,9 +1,13 @@
 export * from './completions.js';
+export * from './detect.js';
 export { BackendError, ScriptExhaustedError, UnusedScriptError } from './errors.js';
 export * from './ollama-chat.js';
 export * from './ollama-generate.js';
 export * from './openai-chat.js';
 export * from './openai-responses.js';
 export * from './profiles.js';
+export * from './retry.js';
+export * from './schemes.js';
 export * from './scripted.js';
 export * from './spec.js';
+export * from './text-tokens.js';

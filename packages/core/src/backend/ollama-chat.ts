@@ -1,6 +1,6 @@
 import type { Message } from '../harmony/types.js';
 import { BackendError } from './errors.js';
-import { joinUrl, lines, postJson } from './http.js';
+import { authHeaders, joinUrl, lines, postJson } from './http.js';
 import {
   assistantCall,
   assistantText,
@@ -8,7 +8,9 @@ import {
   groupHistory,
   sanitizeContent,
 } from './messages.js';
+import { ollamaNumCtx } from './ollama-generate.js';
 import { PreambleHold } from './preamble-hold.js';
+import type { RetryOptions } from './retry.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type {
   FinishReason,
@@ -23,6 +25,11 @@ export interface OllamaChatOptions {
   /** e.g. `http://127.0.0.1:11434` */
   baseURL?: string;
   model: string;
+  /** Sent as a Bearer token (Ollama behind an authenticating proxy). */
+  apiKey?: string | undefined;
+  /** Fixed context size; default: sized from the conversation (see `ollamaNumCtx`). */
+  numCtx?: number;
+  retry?: RetryOptions;
 }
 
 interface OllamaMessage {
@@ -85,7 +92,11 @@ export class OllamaChatBackend implements MessageBackend {
         });
       } else messages.push({ role: 'assistant', content: item.final || item.preamble });
     }
-    const options: Record<string, unknown> = {};
+    // A token count estimate (about 3 characters a token for English and JSON) sizes `num_ctx`.
+    const chars = JSON.stringify(messages).length + JSON.stringify(names.tools).length;
+    const options: Record<string, unknown> = {
+      num_ctx: this.opts.numCtx ?? ollamaNumCtx(Math.ceil(chars / 3) + 200, r.maxTokens),
+    };
     if (r.temperature !== undefined) options.temperature = r.temperature;
     if (r.topP !== undefined) options.top_p = r.topP;
     if (r.maxTokens !== undefined) options.num_predict = r.maxTokens;
@@ -104,6 +115,15 @@ export class OllamaChatBackend implements MessageBackend {
       }));
     }
     return body;
+  }
+
+  private post(r: MessageRequest, names: ToolNameMap, stream: boolean): Promise<Response> {
+    return postJson(this.url, this.buildBody(r, names, stream), {
+      headers: authHeaders(this.opts.apiKey),
+      signal: r.signal,
+      what: this.id,
+      retry: this.opts.retry,
+    });
   }
 
   private toMessages(m: OllamaMessage, names: ToolNameMap): Message[] {
@@ -130,10 +150,7 @@ export class OllamaChatBackend implements MessageBackend {
 
   async generate(r: MessageRequest): Promise<MessageResult> {
     const names = new ToolNameMap(flattenTools(r.tools));
-    const res = await postJson(this.url, this.buildBody(r, names, false), {
-      signal: r.signal,
-      what: this.id,
-    });
+    const res = await this.post(r, names, false);
     const line = (await res.json()) as OllamaLine;
     if (line.error) throw new BackendError(`${this.id}: ${line.error}`);
     return {
@@ -145,7 +162,7 @@ export class OllamaChatBackend implements MessageBackend {
 
   async *stream(r: MessageRequest): AsyncIterable<MessageChunk> {
     const names = new ToolNameMap(flattenTools(r.tools));
-    const res = await postJson(this.url, this.buildBody(r, names, true), { signal: r.signal, what: this.id });
+    const res = await this.post(r, names, true);
     const acc: Required<Pick<OllamaMessage, 'content' | 'thinking' | 'tool_calls'>> = {
       content: '',
       thinking: '',

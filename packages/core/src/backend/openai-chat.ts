@@ -12,6 +12,7 @@ import {
 import { openaiClient, viaOpenAI } from './openai-client.js';
 import { PreambleHold } from './preamble-hold.js';
 import { type CapabilityProfile, guessProfile } from './profiles.js';
+import type { RetryOptions } from './retry.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type { MessageBackend, MessageChunk, MessageRequest, MessageResult, TokenUsage } from './types.js';
 
@@ -19,11 +20,12 @@ export interface ChatCompletionsOptions {
   /** e.g. `http://127.0.0.1:8000/v1` */
   baseURL: string;
   model: string;
-  apiKey?: string;
+  apiKey?: string | undefined;
   /** Defaults to a guess from the URL (see `guessProfile`). */
   profile?: CapabilityProfile;
-  /** A ready client (tests, custom fetch); otherwise one is built with `maxRetries: 0`. */
+  /** A ready client (tests, custom fetch); otherwise one is built (retries come from `retry`). */
   client?: OpenAI;
+  retry?: RetryOptions;
 }
 
 type WireMessage = Record<string, unknown>;
@@ -37,12 +39,17 @@ interface WireChoiceMessage {
   reasoning?: string | null;
   reasoning_content?: string | null;
   thinking?: string | null;
+  /** OpenRouter's structured reasoning blocks. */
+  reasoning_details?: { type?: string; text?: string; summary?: string }[] | null;
   tool_calls?: WireToolCall[] | null;
 }
 
-/** Reads reasoning from whichever field the server used (frameworks.md §2 A4: read both names). */
+/** Reads reasoning from whichever field the server used (`reasoning`, `reasoning_content`, `thinking`, details). */
 const reasoningOf = (m: WireChoiceMessage | undefined): string =>
-  m?.reasoning ?? m?.reasoning_content ?? m?.thinking ?? '';
+  m?.reasoning ??
+  m?.reasoning_content ??
+  m?.thinking ??
+  (m?.reasoning_details ?? []).map((d) => d.text ?? d.summary ?? '').join('');
 
 /**
  * OpenAI Chat Completions through the `openai` package, for servers that apply Harmony themselves (vLLM,
@@ -81,6 +88,11 @@ export class ChatCompletionsBackend implements MessageBackend {
         };
         if (item.reasoning && this.profile.replayReasoningAs)
           m[this.profile.replayReasoningAs] = item.reasoning;
+        if (item.reasoning && this.profile.replayReasoningDetails) {
+          m.reasoning_details = [
+            { type: 'reasoning.text', text: item.reasoning, format: 'unknown', index: 0 },
+          ];
+        }
         messages.push(m);
       } else messages.push({ role: 'assistant', content: item.final || item.preamble });
     }
@@ -117,10 +129,13 @@ export class ChatCompletionsBackend implements MessageBackend {
   }
 
   private async call(body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<unknown> {
-    return viaOpenAI(this.id, () =>
-      this.client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParams, {
-        signal,
-      }),
+    return viaOpenAI(
+      this.id,
+      () =>
+        this.client.chat.completions.create(body as unknown as OpenAI.Chat.ChatCompletionCreateParams, {
+          signal,
+        }),
+      { retry: this.opts.retry, signal },
     );
   }
 

@@ -10,14 +10,16 @@ import {
 } from './messages.js';
 import { openaiClient, viaOpenAI } from './openai-client.js';
 import { PreambleHold } from './preamble-hold.js';
+import type { RetryOptions } from './retry.js';
 import { flattenTools, ToolNameMap } from './tool-names.js';
 import type { FinishReason, MessageBackend, MessageChunk, MessageRequest, MessageResult } from './types.js';
 
 export interface ResponsesOptions {
   baseURL: string;
   model: string;
-  apiKey?: string;
+  apiKey?: string | undefined;
   client?: OpenAI;
+  retry?: RetryOptions;
 }
 
 interface OutputItem {
@@ -69,7 +71,15 @@ export class ResponsesBackend implements MessageBackend {
           const w = names.toWire(c.recipient, c.text);
           input.push({ type: 'function_call', call_id: c.id, name: w.name, arguments: w.args });
         }
-      } else input.push({ type: 'message', role: 'assistant', content: item.final || item.preamble });
+      } else {
+        // Assistant history as `output_text` parts: llama-server's `convert_responses_to_chatcmpl`
+        // (tools/server/server-common.cpp) rejects a plain string ("'type' must be 'output_text'").
+        input.push({
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'output_text', text: item.final || item.preamble, annotations: [] }],
+        });
+      }
     }
     const body: Record<string, unknown> = {
       model: this.opts.model,
@@ -127,8 +137,11 @@ export class ResponsesBackend implements MessageBackend {
   }
 
   private async call(body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<unknown> {
-    return viaOpenAI(this.id, () =>
-      this.client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParams, { signal }),
+    return viaOpenAI(
+      this.id,
+      () =>
+        this.client.responses.create(body as unknown as OpenAI.Responses.ResponseCreateParams, { signal }),
+      { retry: this.opts.retry, signal },
     );
   }
 

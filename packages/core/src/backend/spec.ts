@@ -1,21 +1,16 @@
 /**
- * Backend specs: the one string a user writes to say where gpt-oss runs (`--backend`, `HARMONIA_BACKEND`).
- *   http(s)://HOST[:P]   probed: Ollama (answers `/api/tags`) → `/api/generate` raw mode; otherwise an
- *                        OpenAI-compatible server taking token ids on `/v1/completions` (vLLM, llama.cpp)
- *   ollama:MODEL         Ollama `/api/generate` in raw mode (host from OLLAMA_HOST, default 127.0.0.1:11434)
- *   ollama-chat:MODEL    Ollama's native `/api/chat` (it applies Harmony; `think` levels, `thinking` replay)
- *   chat:URL             a server through Chat Completions (it applies Harmony itself)
- *   responses:URL        a server through the Responses API
- *   script:FILE          a JSON array of Harmony completion texts, one per model call (tests, demos)
- *   native:DIR           the in-process engine; @harmonia/engine registers it (`registerBackendScheme`)
+ * Backend specs (see `BACKEND_SCHEMES` for the forms): parsing, probing plain URLs, and building the backend.
  */
 import { readFile } from 'node:fs/promises';
 import { CompletionsBackend } from './completions.js';
+import { getJson, identifyServer, type ServerIdentity, serverRoot } from './detect.js';
 import { OllamaChatBackend } from './ollama-chat.js';
 import { OllamaGenerateBackend } from './ollama-generate.js';
 import { ChatCompletionsBackend } from './openai-chat.js';
 import { ResponsesBackend } from './openai-responses.js';
-import { PROFILES, type ProfileName } from './profiles.js';
+import { type CapabilityProfile, guessProfile, isProfileName, PROFILE_NAMES, PROFILES } from './profiles.js';
+import type { RetryOptions } from './retry.js';
+import { BACKEND_SCHEMES, type BackendScheme, backendForms, schemeInfo } from './schemes.js';
 import { ScriptedBackend, type ScriptStep } from './scripted.js';
 import type { Backend } from './types.js';
 
@@ -37,12 +32,19 @@ export type BackendSpec =
 
 export interface BackendFlags {
   /** For servers: the model name; default the first gpt-oss model (Ollama) or the first listed (others). */
-  model?: string;
-  /** For `chat:` — a capability profile (vllm, ollama, openrouter, groq, lmstudio, openai). */
-  profile?: string;
-  apiKey?: string;
+  model?: string | undefined;
+  /** For `chat:` — a capability profile (see `PROFILES`); default from the server, its host or its port. */
+  profile?: string | undefined;
+  /**
+   * The key for this spec's server only. Without one, a hosted API's own variable is used for its own host
+   * (OPENAI_API_KEY for api.openai.com, OPENROUTER_API_KEY for openrouter.ai, GROQ_API_KEY for api.groq.com);
+   * no key is ever sent to another address.
+   */
+  apiKey?: string | undefined;
   /** How long to wait for a server to answer the probe (default 3000 ms). */
-  probeTimeoutMs?: number;
+  probeTimeoutMs?: number | undefined;
+  /** Retries and timeouts of model calls. */
+  retry?: RetryOptions | undefined;
 }
 
 type Factory = (target: string, flags: BackendFlags) => Promise<Backend>;
@@ -53,37 +55,40 @@ export function registerBackendScheme(scheme: string, factory: Factory): void {
   extraSchemes.set(scheme, factory);
 }
 
+/** Whether `scheme` can be opened now (built in, or registered by another package). */
+export const isSchemeAvailable = (scheme: string): boolean =>
+  extraSchemes.has(scheme) || (scheme !== 'native' && schemeInfo(scheme) !== undefined);
+
 const isUrl = (s: string) => /^https?:\/\//.test(s);
 
+const needs = (s: BackendScheme) =>
+  new BackendSpecError(
+    `${s.scheme}: needs ${s.arg === 'URL' ? 'a URL' : s.arg === 'MODEL' ? 'a model' : s.arg === 'FILE' ? 'a file' : 'a model directory'}, e.g. ${s.example}`,
+  );
+
 export function parseBackendSpec(spec: string | undefined): BackendSpec {
-  if (!spec)
-    throw new BackendSpecError('no backend given: pass a URL, ollama:MODEL, script:FILE or native:DIR');
+  if (!spec) throw new BackendSpecError(`no backend given: pass ${backendForms()}`);
   if (isUrl(spec)) return { scheme: 'url', baseURL: spec };
   const colon = spec.indexOf(':');
   const scheme = colon < 0 ? '' : spec.slice(0, colon);
   const rest = colon < 0 ? '' : spec.slice(colon + 1);
-  switch (scheme) {
+  const info = scheme === 'url' ? undefined : schemeInfo(scheme);
+  if (!info) {
+    if (extraSchemes.has(scheme)) return { scheme, target: rest };
+    throw new BackendSpecError(`unknown backend '${spec}': use ${backendForms()}`);
+  }
+  if (!rest || (info.arg === 'URL' && !isUrl(rest))) throw needs(info);
+  switch (info.scheme) {
     case 'script':
-      if (!rest) throw new BackendSpecError('script: needs a file, e.g. script:turns.json');
-      return { scheme, file: rest };
+      return { scheme: 'script', file: rest };
     case 'ollama':
     case 'ollama-chat':
-      if (!rest) throw new BackendSpecError(`${scheme}: needs a model, e.g. ${scheme}:gpt-oss:20b`);
-      return { scheme, model: rest, baseURL: ollamaHost() };
+      return { scheme: info.scheme, model: rest, baseURL: ollamaHost() };
     case 'chat':
     case 'responses':
-      if (!isUrl(rest))
-        throw new BackendSpecError(`${scheme}: needs a URL, e.g. ${scheme}:http://127.0.0.1:8000/v1`);
-      return { scheme, baseURL: rest };
-    case 'native':
-      if (!rest)
-        throw new BackendSpecError('native: needs a model directory, e.g. native:/models/gpt-oss-20b');
-      return { scheme, target: rest };
+      return { scheme: info.scheme, baseURL: rest };
     default:
-      if (extraSchemes.has(scheme)) return { scheme, target: rest };
-      throw new BackendSpecError(
-        `unknown backend '${spec}': use a URL (http://127.0.0.1:8000), chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE or native:DIR`,
-      );
+      return { scheme: info.scheme, target: rest };
   }
 }
 
@@ -93,8 +98,29 @@ export function ollamaHost(): string {
   return isUrl(h) ? h : `http://${h}`;
 }
 
-/** A server root without a trailing slash or `/v1`. */
-const serverRoot = (url: string) => url.replace(/\/+$/, '').replace(/\/v1$/, '');
+/** Hosted APIs and the environment variable holding each one's key. */
+const HOSTED_KEYS: { host: RegExp; env: string; profile: CapabilityProfile }[] = [
+  { host: /(^|\.)openrouter\.ai$/, env: 'OPENROUTER_API_KEY', profile: PROFILES.openrouter },
+  { host: /(^|\.)groq\.com$/, env: 'GROQ_API_KEY', profile: PROFILES.groq },
+  { host: /^api\.openai\.com$/, env: 'OPENAI_API_KEY', profile: PROFILES.openai },
+];
+
+const hostOf = (url: string): string => {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+};
+
+const hosted = (url: string) => HOSTED_KEYS.find((h) => h.host.test(hostOf(url)));
+
+/** The key sent to `url`: the one given for it, else a hosted API's own variable for its own host. */
+export function apiKeyFor(url: string, given?: string): string | undefined {
+  if (given) return given;
+  const h = hosted(url);
+  return h ? process.env[h.env] || undefined : undefined;
+}
 
 /** Reads a script file: a JSON array of completion texts (or `{text, finishReason}` objects). */
 export async function readScript(file: string): Promise<ScriptStep[]> {
@@ -120,61 +146,116 @@ export async function readScript(file: string): Promise<ScriptStep[]> {
   return steps as ScriptStep[];
 }
 
-type Probe<T> = { ok: true; body: T } | { ok: false; error: string };
-
-async function getJson<T>(url: string, timeoutMs: number, apiKey?: string): Promise<Probe<T>> {
-  try {
-    const res = await fetch(url, {
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-    });
-    if (!res.ok) return { ok: false, error: `HTTP ${res.status}` };
-    return { ok: true, body: (await res.json()) as T };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    return { ok: false, error: cause?.code ?? cause?.message ?? (err as Error).message };
-  }
-}
-
 /** Asks an OpenAI-compatible server which models it serves. */
 export async function listModels(baseURL: string, apiKey?: string, timeoutMs = 3000): Promise<string[]> {
   const url = `${serverRoot(baseURL)}/v1/models`;
-  const r = await getJson<{ data?: { id: string }[] }>(url, timeoutMs, apiKey);
+  const r = await getJson<{ data?: { id: string }[] }>(url, timeoutMs, apiKeyFor(baseURL, apiKey));
   if (!r.ok) throw new BackendUnavailableError(`${url} did not answer (${r.error})`);
   return (r.body.data ?? []).map((m) => m.id);
 }
 
-async function openaiModel(baseURL: string, flags: BackendFlags): Promise<string> {
+/** The model to use: the one asked for, else a gpt-oss one the server lists, else its first. */
+function pickModel(id: ServerIdentity, flags: BackendFlags): string {
   if (flags.model) return flags.model;
-  const models = await listModels(baseURL, flags.apiKey, flags.probeTimeoutMs);
-  if (!models[0])
-    throw new BackendUnavailableError(`${serverRoot(baseURL)} lists no models; pass a model name`);
-  return models[0];
+  const gptOss = id.models.find((n) => /gpt-oss/i.test(n));
+  if (id.kind === 'ollama') {
+    if (!gptOss)
+      throw new BackendUnavailableError(
+        `Ollama at ${id.root} has no gpt-oss model: run 'ollama pull gpt-oss:20b'`,
+      );
+    return gptOss;
+  }
+  const model = gptOss ?? id.models[0];
+  if (!model) throw new BackendUnavailableError(`${id.root} lists no models; pass a model name`);
+  return model;
 }
 
-/** A plain URL: Ollama if it answers `/api/tags`, else token ids on `/v1/completions` (vLLM, llama.cpp). */
-async function backendForUrl(url: string, flags: BackendFlags): Promise<Backend> {
-  const root = serverRoot(url);
-  const timeout = flags.probeTimeoutMs ?? 3000;
-  const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
-  const tags = await getJson<{ models?: { name: string }[] }>(`${root}/api/tags`, timeout);
-  if (tags.ok && Array.isArray(tags.body.models)) {
-    const model = flags.model ?? tags.body.models.map((m) => m.name).find((n) => n.startsWith('gpt-oss'));
-    if (!model)
-      throw new BackendUnavailableError(
-        `Ollama at ${root} has no gpt-oss model: run 'ollama pull gpt-oss:20b'`,
-      );
-    return new OllamaGenerateBackend({ baseURL: root, model });
+/** The profile a server kind calls for. */
+export function profileForKind(kind: ServerIdentity['kind'], url: string): CapabilityProfile {
+  switch (kind) {
+    case 'llamacpp':
+    case 'vllm':
+    case 'ollama':
+    case 'lmstudio':
+      return PROFILES[kind];
+    default:
+      return hosted(url)?.profile ?? guessProfile(url);
   }
-  if (flags.model) return new CompletionsBackend({ baseURL: root, model: flags.model, apiKey });
-  const models = await getJson<{ data?: { id: string }[] }>(`${root}/v1/models`, timeout, apiKey);
-  if (!models.ok) {
-    const why = tags.ok ? models.error : tags.error;
-    throw new BackendUnavailableError(`Nothing answers at ${root} (${why})`);
+}
+
+/** What `backendFromSpec` would do with a plain URL, and why (shown by `doctor` and `start`). */
+export interface Resolution {
+  backend: Backend;
+  identity?: ServerIdentity;
+  /** e.g. `llama.cpp (GET /props answered) → token ids on /completion`. */
+  how: string;
+}
+
+async function identify(
+  url: string,
+  flags: BackendFlags,
+  apiKey: string | undefined,
+): Promise<ServerIdentity> {
+  const r = await identifyServer(url, {
+    apiKey,
+    ...(flags.probeTimeoutMs ? { timeoutMs: flags.probeTimeoutMs } : {}),
+  });
+  if (!r.identity) throw new BackendUnavailableError(`Nothing answers at ${serverRoot(url)} (${r.error})`);
+  return r.identity;
+}
+
+/** A plain URL: identifies the server and picks the protocol that keeps Harmony in our hands where it can. */
+export async function resolveUrl(url: string, flags: BackendFlags = {}): Promise<Resolution> {
+  const apiKey = apiKeyFor(url, flags.apiKey);
+  const h = hosted(url);
+  if (h) {
+    // Hosted APIs take no token prompts: Chat Completions with the provider's profile, no probing.
+    const model = flags.model ?? (await listModels(url, apiKey, flags.probeTimeoutMs))[0];
+    if (!model) throw new BackendUnavailableError(`${serverRoot(url)} lists no models; pass --model`);
+    const backend = new ChatCompletionsBackend({
+      baseURL: `${serverRoot(url)}/v1`,
+      model,
+      apiKey,
+      profile: h.profile,
+      ...(flags.retry ? { retry: flags.retry } : {}),
+    });
+    return { backend, how: `${hostOf(url)} → Chat Completions, profile ${h.profile.name}` };
   }
-  const model = models.body.data?.[0]?.id;
-  if (!model) throw new BackendUnavailableError(`${root} lists no models; pass a model name`);
-  return new CompletionsBackend({ baseURL: root, model, apiKey });
+  const id = await identify(url, flags, apiKey);
+  const model = pickModel(id, flags);
+  const retry = flags.retry ? { retry: flags.retry } : {};
+  switch (id.kind) {
+    case 'llamacpp':
+      return {
+        identity: id,
+        backend: new CompletionsBackend({ baseURL: id.root, model, apiKey, dialect: 'llamacpp', ...retry }),
+        how: `llama.cpp (${id.evidence}) → token ids on /completion, model ${model}`,
+      };
+    case 'ollama':
+      return {
+        identity: id,
+        backend: new OllamaGenerateBackend({ baseURL: id.root, model, apiKey, ...retry }),
+        how: `Ollama ${id.version ?? ''} (${id.evidence}) → raw Harmony prompt on /api/generate, model ${model}`,
+      };
+    case 'lmstudio':
+      return {
+        identity: id,
+        backend: new ChatCompletionsBackend({
+          baseURL: `${id.root}/v1`,
+          model,
+          apiKey,
+          profile: PROFILES.lmstudio,
+          ...retry,
+        }),
+        how: `LM Studio (${id.evidence}) → Chat Completions, profile lmstudio, model ${model}`,
+      };
+    default:
+      return {
+        identity: id,
+        backend: new CompletionsBackend({ baseURL: id.root, model, apiKey, ...retry }),
+        how: `${id.kind === 'vllm' ? `vLLM ${id.version ?? ''}` : 'OpenAI-compatible server'} (${id.evidence}) → token ids on /v1/completions, model ${model}`,
+      };
+  }
 }
 
 /** Turns a spec (string or parsed) into a backend, probing servers where the spec leaves a choice open. */
@@ -182,27 +263,66 @@ export async function backendFromSpec(
   spec: string | BackendSpec,
   flags: BackendFlags = {},
 ): Promise<Backend> {
+  return (await resolveSpec(spec, flags)).backend;
+}
+
+/** Like `backendFromSpec`, with what was found on the way. */
+export async function resolveSpec(spec: string | BackendSpec, flags: BackendFlags = {}): Promise<Resolution> {
   const s = typeof spec === 'string' ? parseBackendSpec(spec) : spec;
-  if ('file' in s) return new ScriptedBackend(await readScript(s.file), { id: `script:${s.file}` });
+  const retry = flags.retry ? { retry: flags.retry } : {};
+  if ('file' in s) {
+    return {
+      backend: new ScriptedBackend(await readScript(s.file), { id: `script:${s.file}` }),
+      how: `a script of ${s.file}`,
+    };
+  }
   if ('model' in s) {
+    const apiKey = flags.apiKey;
     return s.scheme === 'ollama-chat'
-      ? new OllamaChatBackend({ model: s.model, baseURL: s.baseURL })
-      : new OllamaGenerateBackend({ model: s.model, baseURL: s.baseURL });
+      ? {
+          backend: new OllamaChatBackend({ model: s.model, baseURL: s.baseURL, apiKey, ...retry }),
+          how: `Ollama /api/chat at ${s.baseURL}`,
+        }
+      : {
+          backend: new OllamaGenerateBackend({ model: s.model, baseURL: s.baseURL, apiKey, ...retry }),
+          how: `Ollama /api/generate (raw) at ${s.baseURL}`,
+        };
   }
   if ('baseURL' in s) {
-    if (s.scheme === 'url') return backendForUrl(s.baseURL, flags);
-    const model = await openaiModel(s.baseURL, flags);
-    const apiKey = flags.apiKey ?? process.env.OPENAI_API_KEY;
+    if (s.scheme === 'url') return resolveUrl(s.baseURL, flags);
+    const apiKey = apiKeyFor(s.baseURL, flags.apiKey);
     const baseURL = `${serverRoot(s.baseURL)}/v1`;
-    if (s.scheme === 'responses') return new ResponsesBackend({ baseURL, model, apiKey });
-    let profile: (typeof PROFILES)[ProfileName] | undefined;
-    if (flags.profile) {
-      if (!(flags.profile in PROFILES)) {
-        throw new BackendSpecError(`profile must be one of ${Object.keys(PROFILES).join(', ')}`);
-      }
-      profile = PROFILES[flags.profile as ProfileName];
+    if (flags.profile !== undefined && !isProfileName(flags.profile))
+      throw new BackendSpecError(`profile must be one of ${PROFILE_NAMES.join(', ')}`);
+    // The server's identity picks the model and the profile; hosted APIs are known by host.
+    let identity: ServerIdentity | undefined;
+    if (!hosted(s.baseURL) && (!flags.model || (!flags.profile && s.scheme === 'chat'))) {
+      identity = await identify(s.baseURL, flags, apiKey);
     }
-    return new ChatCompletionsBackend({ baseURL, model, apiKey, ...(profile ? { profile } : {}) });
+    const model =
+      flags.model ??
+      (identity
+        ? pickModel(identity, flags)
+        : (await listModels(s.baseURL, apiKey, flags.probeTimeoutMs))[0]);
+    if (!model) throw new BackendUnavailableError(`${serverRoot(s.baseURL)} lists no models; pass --model`);
+    if (s.scheme === 'responses') {
+      return {
+        ...(identity ? { identity } : {}),
+        backend: new ResponsesBackend({ baseURL, model, apiKey, ...retry }),
+        how: `Responses API at ${baseURL}, model ${model}`,
+      };
+    }
+    const profile =
+      flags.profile !== undefined && isProfileName(flags.profile)
+        ? PROFILES[flags.profile]
+        : identity
+          ? profileForKind(identity.kind, s.baseURL)
+          : (hosted(s.baseURL)?.profile ?? guessProfile(s.baseURL));
+    return {
+      ...(identity ? { identity } : {}),
+      backend: new ChatCompletionsBackend({ baseURL, model, apiKey, profile, ...retry }),
+      how: `Chat Completions at ${baseURL}, profile ${profile.name}, model ${model}`,
+    };
   }
   const factory = extraSchemes.get(s.scheme);
   if (!factory) {
@@ -212,5 +332,8 @@ export async function backendFromSpec(
         : `unknown backend scheme '${s.scheme}'`,
     );
   }
-  return factory(s.target, flags);
+  return { backend: await factory(s.target, flags), how: `${s.scheme}:${s.target}` };
 }
+
+/** Every scheme's form, for callers that list them. */
+export { BACKEND_SCHEMES };
