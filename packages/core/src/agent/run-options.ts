@@ -23,6 +23,8 @@ export interface RunOptions {
   onModelCall?: (info: ModelCallInfo) => void;
   /** Overrides the agent's `guardStreaming` for this run. */
   guardStreaming?: GuardStreaming;
+  /** Identifies this run in the store's usage records and in logs (default: a random id). */
+  turnId?: string;
 }
 
 /** Events the loop and its steps yield (`done` is added by `runStream`). */

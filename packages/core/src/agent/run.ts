@@ -3,6 +3,7 @@ import type { Backend, RoutingDecision, TurnTrouble } from '../backend/types.js'
 import { describeIssues } from '../functions/schema.js';
 import { answerText, assistantText, isToolCall, messageText, textMessage } from '../harmony/api.js';
 import type { Message, ReasoningEffort } from '../harmony/types.js';
+import type { ConversationLease } from '../store/store.js';
 import { type Agent, isChooser } from './agent.js';
 import { classifyTurn, type TurnOutcome } from './classify.js';
 import { RepeatGuard, resolveRecipient } from './dispatch.js';
@@ -58,7 +59,10 @@ export async function* runStream<TOutput>(
   options: RunOptions = {},
 ): AsyncGenerator<RunEvent<TOutput>, RunResult<TOutput>> {
   const state = new RunState(agent as Agent<unknown>, input, options);
+  let lease: ConversationLease | undefined;
   try {
+    // One turn at a time per conversation, across every process that shares the store.
+    lease = await agent.store.acquire?.(state.conversationId, { signal: state.signal });
     // The output was validated by the agent's own schema, so it has the schema's type.
     const result = (yield* state.drive()) as RunResult<TOutput>;
     yield { type: 'done', result };
@@ -68,12 +72,17 @@ export async function* runStream<TOutput>(
     yield { type: 'error', error };
     throw error;
   } finally {
-    await state.persist();
+    try {
+      await state.persist(true);
+    } finally {
+      await lease?.release();
+    }
   }
 }
 
 class RunState {
   readonly conversationId: string;
+  readonly turnId: string;
   readonly signal: AbortSignal;
   private history: Message[] = [];
   private readonly newMessages: Message[] = [];
@@ -118,6 +127,7 @@ class RunState {
       this.hasUserInput = lastUser !== undefined;
     }
     this.conversationId = options.conversationId ?? randomUUID();
+    this.turnId = options.turnId ?? randomUUID();
     this.signal = options.signal ?? new AbortController().signal;
     this.effort = agent.effort;
   }
@@ -143,12 +153,25 @@ class RunState {
     this.newMessages.push(...ms);
   }
 
-  /** Saves what this run added, even when it failed: bad runs lose nothing. */
-  async persist(): Promise<void> {
+  /**
+   * Saves what this run added so far, even when it failed: bad runs lose nothing. Called as the run goes (the
+   * user message before the first model call, each tool round) so a crash mid-turn loses no stored message;
+   * `final` also records the run's token usage and applies a close.
+   */
+  async persist(final = false): Promise<void> {
     if (!this.loaded) return;
     const fresh = this.newMessages.slice(this.persisted);
     this.persisted = this.newMessages.length;
     if (fresh.length) await this.agent.store.append(this.conversationId, fresh);
+    if (!final) return;
+    if (this.usage.modelCalls > 0 && this.agent.store.recordUsage) {
+      await this.agent.store.recordUsage(this.conversationId, {
+        turnId: this.turnId,
+        backend: this.backend.id,
+        effort: this.effort,
+        ...this.usage,
+      });
+    }
     if (this.closeReason !== undefined) {
       await this.agent.store.close(this.conversationId, this.closeReason);
       // A closed conversation frees its per-conversation tool state (browser context, python container).
@@ -180,6 +203,7 @@ class RunState {
     const { agent } = this;
     for (const ns of agent.namespaces.values()) await ns.prepare?.(this.signal);
     this.add(...this.inputMessages);
+    await this.persist();
     await this.choose();
     const guard = new RepeatGuard(agent.maxIdenticalCalls);
     let turn = 0;
@@ -246,6 +270,7 @@ class RunState {
         );
         this.add(...step.messages);
         this.closeReason ??= step.closeReason;
+        await this.persist();
         if (external.length) {
           return this.result('tool_calls', '', {
             pendingCalls: external.map((c) => ({

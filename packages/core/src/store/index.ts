@@ -1,1 +1,5 @@
+export * from './drivers.js';
+export * from './migrations.js';
+export * from './open.js';
+export * from './sql.js';
 export * from './store.js';

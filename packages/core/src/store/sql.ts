@@ -1,0 +1,400 @@
+import { randomUUID } from 'node:crypto';
+import type { Message } from '../harmony/types.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+import {
+  type AcquireOptions,
+  type ConversationLease,
+  type ConversationRecord,
+  type ConversationStore,
+  type ConversationSummary,
+  countReplies,
+  LeaseTimeoutError,
+  stateAfter,
+  type TicketEscalation,
+  type TicketNote,
+  type TicketState,
+  toolCalls,
+  type UsageRecord,
+  type UsageTotals,
+} from './store.js';
+
+export type SqlRow = Record<string, unknown>;
+
+/** What the SQL store needs from a PostgreSQL connection (PGlite or a `pg` pool). */
+export interface SqlExecutor {
+  query(sql: string, params?: readonly unknown[]): Promise<SqlRow[]>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  /** `embedded` (PGlite) or `postgres`. */
+  readonly kind: 'embedded' | 'postgres';
+  /** Runs `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs statements separated by semicolons (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SqlStoreOptions {
+  /** How long a turn's lease lasts without renewal (default 30 s); a crashed replica's lease expires after it. */
+  leaseMs?: number;
+  /** Identifies this process in lease rows (default: a random id). */
+  owner?: string;
+}
+
+/** Thrown when the database holds a newer schema than this version of Harmonia knows. */
+export class StoreSchemaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreSchemaError';
+  }
+}
+
+/** A fixed key for the advisory lock that serialises migrations across replicas starting together. */
+const MIGRATION_LOCK = 0x6861726d;
+
+/** Applies pending migrations in one transaction each, under an advisory lock. Returns the versions applied. */
+export async function migrate(
+  driver: SqlDriver,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await driver.exec(
+    `CREATE TABLE IF NOT EXISTS harmonia_migrations (
+       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+  );
+  return driver.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    const rows = await tx.query('SELECT version FROM harmonia_migrations');
+    const have = new Set(rows.map((r) => Number(r.version)));
+    const newest = Math.max(0, ...have);
+    const known = Math.max(0, ...migrations.map((m) => m.version));
+    if (newest > known)
+      throw new StoreSchemaError(
+        `the store's schema is version ${newest}, newer than this Harmonia knows (${known}): upgrade Harmonia`,
+      );
+    const applied: number[] = [];
+    for (const m of migrations) {
+      if (have.has(m.version)) continue;
+      for (const stmt of m.sql
+        .split(/;\s*\n/)
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.query(stmt);
+      await tx.query('INSERT INTO harmonia_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}
+
+const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason ?? new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/**
+ * The conversation store on PostgreSQL's SQL, for both the embedded PGlite database and a PostgreSQL server.
+ * Every write is one transaction; leases and message claims make several replicas on one database safe.
+ */
+export class SqlConversationStore implements ConversationStore {
+  readonly owner: string;
+  private readonly leaseMs: number;
+  private readonly ready: Promise<unknown>;
+
+  constructor(
+    readonly driver: SqlDriver,
+    options: SqlStoreOptions = {},
+  ) {
+    this.owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.ready = migrate(driver);
+    // Surfaced by the first operation; not an unhandled rejection in between.
+    this.ready.catch(() => {});
+  }
+
+  /** Resolves when migrations ran (every operation waits for it too). */
+  async init(): Promise<this> {
+    await this.ready;
+    return this;
+  }
+
+  private async ensure(tx: SqlExecutor, id: string): Promise<void> {
+    await tx.query('INSERT INTO conversations (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [id]);
+    await tx.query(
+      'INSERT INTO tickets (conversation_id) VALUES ($1) ON CONFLICT (conversation_id) DO NOTHING',
+      [id],
+    );
+  }
+
+  async append(id: string, messages: readonly Message[]): Promise<void> {
+    await this.ready;
+    if (!messages.length) {
+      await this.driver.transaction((tx) => this.ensure(tx, id));
+      return;
+    }
+    await this.driver.transaction(async (tx) => {
+      await this.ensure(tx, id);
+      // Row lock: concurrent appends to one conversation get consecutive sequence numbers.
+      const [row] = await tx.query('SELECT message_count FROM conversations WHERE id = $1 FOR UPDATE', [id]);
+      let seq = Number(row?.message_count ?? 0);
+      const rows: unknown[] = [];
+      const values: string[] = [];
+      for (const m of messages) {
+        const p = rows.length;
+        values.push(`($1, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6})`);
+        rows.push(seq++, m.role, m.channel ?? null, m.recipient ?? null, JSON.stringify(m));
+      }
+      await tx.query(
+        `INSERT INTO messages (conversation_id, seq, role, channel, recipient, body) VALUES ${values.join(', ')}`,
+        [id, ...rows],
+      );
+      const tools = toolCalls(messages);
+      if (tools.length) {
+        const tv = tools.map((_, i) => `($1, $2, $${i + 3})`).join(', ');
+        await tx.query(`INSERT INTO tool_usage (conversation_id, seq, tool) VALUES ${tv}`, [
+          id,
+          seq,
+          ...tools,
+        ]);
+      }
+      await tx.query('UPDATE conversations SET message_count = $2, updated_at = now() WHERE id = $1', [
+        id,
+        seq,
+      ]);
+      const [t] = await tx.query('SELECT state FROM tickets WHERE conversation_id = $1', [id]);
+      const state = stateAfter(t?.state as TicketState, messages);
+      await tx.query('UPDATE tickets SET replies = replies + $2, state = $3 WHERE conversation_id = $1', [
+        id,
+        countReplies(messages),
+        state,
+      ]);
+    });
+  }
+
+  async load(id: string): Promise<ConversationRecord | null> {
+    await this.ready;
+    const [conv] = await this.driver.query(
+      `SELECT c.created_at, c.updated_at, t.state, t.replies, t.close_reason, t.closed_at,
+              t.escalation_summary, t.escalated_by, t.escalated_at
+         FROM conversations c JOIN tickets t ON t.conversation_id = c.id WHERE c.id = $1`,
+      [id],
+    );
+    if (!conv) return null;
+    const msgs = await this.driver.query(
+      'SELECT body FROM messages WHERE conversation_id = $1 ORDER BY seq',
+      [id],
+    );
+    const notes = await this.driver.query(
+      'SELECT author, body, created_at FROM ticket_notes WHERE conversation_id = $1 ORDER BY id',
+      [id],
+    );
+    const rec: ConversationRecord = {
+      id,
+      messages: msgs.map((r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Message),
+      createdAt: iso(conv.created_at),
+      updatedAt: iso(conv.updated_at),
+      ticket: {
+        state: conv.state as TicketState,
+        replies: Number(conv.replies),
+        notes: notes.map((n) => ({ author: String(n.author), text: String(n.body), at: iso(n.created_at) })),
+        ...(conv.escalated_at
+          ? {
+              escalation: {
+                summary: String(conv.escalation_summary),
+                by: String(conv.escalated_by),
+                at: iso(conv.escalated_at),
+              },
+            }
+          : {}),
+      },
+    };
+    if (conv.closed_at) rec.closed = { reason: String(conv.close_reason), at: iso(conv.closed_at) };
+    return rec;
+  }
+
+  async list(): Promise<ConversationSummary[]> {
+    await this.ready;
+    const rows = await this.driver.query(
+      `SELECT c.id, c.message_count, c.created_at, c.updated_at, t.state, t.replies, t.close_reason, t.closed_at
+         FROM conversations c JOIN tickets t ON t.conversation_id = c.id ORDER BY c.updated_at DESC`,
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      messageCount: Number(r.message_count),
+      createdAt: iso(r.created_at),
+      updatedAt: iso(r.updated_at),
+      state: r.state as TicketState,
+      replies: Number(r.replies),
+      ...(r.closed_at ? { closed: { reason: String(r.close_reason), at: iso(r.closed_at) } } : {}),
+    }));
+  }
+
+  async close(id: string, reason: string): Promise<void> {
+    await this.ready;
+    await this.driver.transaction(async (tx) => {
+      await this.ensure(tx, id);
+      await tx.query(
+        `UPDATE tickets SET state = 'closed', close_reason = $2, closed_at = now() WHERE conversation_id = $1`,
+        [id, reason],
+      );
+      await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [id]);
+    });
+  }
+
+  async setState(id: string, state: Exclude<TicketState, 'closed'>): Promise<void> {
+    await this.ready;
+    await this.driver.transaction(async (tx) => {
+      await this.ensure(tx, id);
+      // A closed ticket stays closed.
+      await tx.query(`UPDATE tickets SET state = $2 WHERE conversation_id = $1 AND state <> 'closed'`, [
+        id,
+        state,
+      ]);
+    });
+  }
+
+  async escalate(id: string, e: Omit<TicketEscalation, 'at'>): Promise<void> {
+    await this.ready;
+    await this.driver.transaction(async (tx) => {
+      await this.ensure(tx, id);
+      await tx.query(
+        `UPDATE tickets SET escalation_summary = $2, escalated_by = $3, escalated_at = now(),
+                state = CASE WHEN state = 'closed' THEN state ELSE 'escalated' END
+          WHERE conversation_id = $1`,
+        [id, e.summary, e.by],
+      );
+    });
+  }
+
+  async addNote(id: string, note: Omit<TicketNote, 'at'>): Promise<void> {
+    await this.ready;
+    await this.driver.transaction(async (tx) => {
+      await this.ensure(tx, id);
+      await tx.query('INSERT INTO ticket_notes (conversation_id, author, body) VALUES ($1, $2, $3)', [
+        id,
+        note.author,
+        note.text,
+      ]);
+    });
+  }
+
+  async recordUsage(id: string, u: UsageRecord): Promise<void> {
+    await this.ready;
+    await this.driver.query(
+      `INSERT INTO token_usage (conversation_id, turn_id, backend, effort, prompt_tokens, completion_tokens,
+                                cached_prompt_tokens, model_calls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        id,
+        u.turnId,
+        u.backend,
+        u.effort,
+        u.promptTokens,
+        u.completionTokens,
+        u.cachedPromptTokens,
+        u.modelCalls,
+      ],
+    );
+  }
+
+  async usage(id?: string): Promise<UsageTotals> {
+    await this.ready;
+    const where = id === undefined ? '' : 'WHERE conversation_id = $1';
+    const params = id === undefined ? [] : [id];
+    const [t] = await this.driver.query(
+      `SELECT coalesce(sum(prompt_tokens), 0)::int AS p, coalesce(sum(completion_tokens), 0)::int AS c,
+              coalesce(sum(cached_prompt_tokens), 0)::int AS k, coalesce(sum(model_calls), 0)::int AS m,
+              count(*)::int AS n FROM token_usage ${where}`,
+      params,
+    );
+    const tools = await this.driver.query(
+      `SELECT tool, count(*)::int AS calls FROM tool_usage ${where} GROUP BY tool ORDER BY tool`,
+      params,
+    );
+    return {
+      promptTokens: Number(t?.p ?? 0),
+      completionTokens: Number(t?.c ?? 0),
+      cachedPromptTokens: Number(t?.k ?? 0),
+      modelCalls: Number(t?.m ?? 0),
+      runs: Number(t?.n ?? 0),
+      tools: tools.map((r) => ({ tool: String(r.tool), calls: Number(r.calls) })),
+    };
+  }
+
+  /**
+   * A lease row per conversation: taken when free or expired, renewed while held, deleted on release. Rows
+   * (not session advisory locks) so no connection is held for a whole turn and a crashed replica's turn
+   * frees the conversation after `leaseMs`.
+   */
+  async acquire(id: string, options: AcquireOptions = {}): Promise<ConversationLease> {
+    await this.ready;
+    const token = `${this.owner}:${randomUUID()}`;
+    const started = Date.now();
+    const timeout = options.timeoutMs ?? 120_000;
+    let wait = 5;
+    for (;;) {
+      const rows = await this.driver.query(
+        `INSERT INTO conversation_leases (conversation_id, owner, expires_at)
+              VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+         ON CONFLICT (conversation_id) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+              WHERE conversation_leases.expires_at < now()
+         RETURNING owner`,
+        [id, token, this.leaseMs],
+      );
+      if (rows.length && rows[0]!.owner === token) break;
+      if (Date.now() - started > timeout) throw new LeaseTimeoutError(id, Date.now() - started);
+      // Jittered back-off between polls: 5 ms doubling up to 200 ms.
+      await sleep(wait / 2 + Math.random() * wait, options.signal);
+      wait = Math.min(wait * 2, 200);
+    }
+    const renew = setInterval(
+      () => {
+        void this.driver
+          .query(
+            `UPDATE conversation_leases SET expires_at = now() + $3 * interval '1 millisecond'
+              WHERE conversation_id = $1 AND owner = $2`,
+            [id, token, this.leaseMs],
+          )
+          .catch(() => {});
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
+    renew.unref();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(renew);
+        await this.driver.query('DELETE FROM conversation_leases WHERE conversation_id = $1 AND owner = $2', [
+          id,
+          token,
+        ]);
+      },
+    };
+  }
+
+  async claim(key: string): Promise<boolean> {
+    await this.ready;
+    const rows = await this.driver.query(
+      'INSERT INTO message_claims (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key',
+      [key],
+    );
+    return rows.length === 1;
+  }
+
+  async dispose(): Promise<void> {
+    await this.ready.catch(() => {});
+    await this.driver.close();
+  }
+}
