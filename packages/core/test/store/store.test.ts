@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,7 +242,9 @@ describe('SQL store: migrations, locking, errors', () => {
       '-e',
       `require('fs').writeFileSync(${pidFile}, String(process.pid)); setTimeout(() => {}, 20000)`,
     ]);
-    await new Promise((r) => setTimeout(r, 500));
+    // Wait until the other process holds the lock (node starts slowly on a busy machine).
+    for (let i = 0; i < 400 && !existsSync(join(dir, 'harmonia.pid')); i++)
+      await new Promise((r) => setTimeout(r, 50));
     await expect(openStore(dir)).rejects.toThrow(/in use by process \d+.*PostgreSQL/);
     other.kill();
     await new Promise((r) => other.once('exit', r));
