@@ -1,4 +1,12 @@
-import type { BackendChooser, ChooseContext, MessageBackend, ModelSize, TokenBackend } from '@harmonia/core';
+import type {
+  BackendChooser,
+  ChooseContext,
+  MessageBackend,
+  ModelSize,
+  ReasoningEffort,
+  TokenBackend,
+} from '@harmonia/core';
+import { ARMS, type ArmId, splitArm } from './cost.js';
 import {
   LLM_ROUTER_INSTRUCTIONS,
   type LlmRouteAnswer,
@@ -8,9 +16,16 @@ import {
 import type { RouterModel } from './model.js';
 import { type RouteResult, Router, type RouterPolicy } from './policy.js';
 
+/** Backends by model size (`20b`, `120b`) and/or by arm (`20b-low` … `120b-high`). */
+export type ArmBackends = Partial<Record<ModelSize | ArmId, TokenBackend | MessageBackend>>;
+
 export interface RouterChooserOptions {
-  /** The backend serving each model size. */
-  backends: Record<ModelSize, TokenBackend | MessageBackend>;
+  /**
+   * The backend serving each model size, or each named arm. A decision for an arm without an entry of its own
+   * goes to its model's entry, else to the nearest effort of the same model. With only one model covered, the
+   * model is pinned and only the effort is routed.
+   */
+  backends: ArmBackends;
   policy?: RouterPolicy;
   /** Defaults to the classifier with the shipped weights. */
   model?: RouterModel;
@@ -18,9 +33,31 @@ export interface RouterChooserOptions {
   llm?: LlmRouterFn;
 }
 
+/** A decision and the configured arm (or model) whose backend serves it. */
+export type ServedDecision = RouteResult & { served: ModelSize | ArmId };
+
 export interface RouterChooser extends BackendChooser {
   readonly router: Router;
-  choose(ctx: ChooseContext): Promise<{ decision: RouteResult; backend: TokenBackend | MessageBackend }>;
+  /** The configured entries, e.g. `['20b', '120b']` or `['20b-low', '120b-high']`. */
+  readonly arms: readonly (ModelSize | ArmId)[];
+  choose(ctx: ChooseContext): Promise<{ decision: ServedDecision; backend: TokenBackend | MessageBackend }>;
+}
+
+const EFFORT_ORDER: readonly ReasoningEffort[] = ['low', 'medium', 'high'];
+const isArmKey = (k: string): k is ModelSize | ArmId =>
+  k === '20b' || k === '120b' || ARMS.includes(k as ArmId);
+
+/** The entry that serves `arm`: its own, its model's, or the same model's nearest effort (higher on ties). */
+export function servingArm(backends: ArmBackends, arm: ArmId): ModelSize | ArmId | undefined {
+  if (backends[arm]) return arm;
+  const [model, effort] = splitArm(arm);
+  if (backends[model]) return model;
+  const at = EFFORT_ORDER.indexOf(effort);
+  for (const d of [1, -1, 2, -2]) {
+    const e = EFFORT_ORDER[at + d];
+    if (e && backends[`${model}-${e}`]) return `${model}-${e}`;
+  }
+  return undefined;
 }
 
 /** Raised when the backends given do not cover both model sizes. */
@@ -33,12 +70,26 @@ export class RouterChooserError extends Error {
  * runtime reports `trouble`, and, if given an LLM router, asks it about prompts the classifier is unsure of.
  */
 export function createRouterChooser(options: RouterChooserOptions): RouterChooser {
-  for (const size of ['20b', '120b'] as const)
-    if (!options.backends?.[size])
+  const backends = options.backends ?? {};
+  const keys = Object.keys(backends).filter((k) => backends[k as ModelSize | ArmId] !== undefined);
+  for (const k of keys)
+    if (!isArmKey(k))
       throw new RouterChooserError(
-        `createRouterChooser: backends['${size}'] is missing; give one backend per model size`,
+        `createRouterChooser: unknown arm '${k}'; use 20b, 120b or one of ${ARMS.join(', ')}`,
       );
-  const router = new Router({ model: options.model, policy: options.policy });
+  const covered = (['20b', '120b'] as const).filter((m) =>
+    keys.some((k) => k === m || k.startsWith(`${m}-`)),
+  );
+  if (covered.length === 0)
+    throw new RouterChooserError(
+      'createRouterChooser: no backends; give one per model size (20b, 120b) or per arm (20b-low … 120b-high)',
+    );
+  const pinned = options.policy?.model;
+  if (pinned && !covered.includes(pinned))
+    throw new RouterChooserError(`createRouterChooser: the policy pins ${pinned} but no backend serves it`);
+  // One model covered: pin it, so only the effort is routed.
+  const policy = covered.length === 1 && !pinned ? { ...options.policy, model: covered[0] } : options.policy;
+  const router = new Router({ model: options.model, policy });
   const band = options.policy?.uncertainBand ?? [0.35, 0.65];
 
   async function decide(ctx: ChooseContext): Promise<RouteResult> {
@@ -46,7 +97,7 @@ export function createRouterChooser(options: RouterChooserOptions): RouterChoose
     if (!options.llm || ctx.trouble || known) return router.route(ctx.input, ctx);
     const fresh = router.classify(ctx.input);
     const p = fresh.prediction.pLarge;
-    if (p < band[0] || p > band[1] || options.policy?.model) return router.route(ctx.input, ctx);
+    if (p < band[0] || p > band[1] || policy?.model) return router.route(ctx.input, ctx);
     let answer: LlmRouteAnswer | undefined;
     let failure = '';
     try {
@@ -70,9 +121,14 @@ export function createRouterChooser(options: RouterChooserOptions): RouterChoose
 
   return {
     router,
+    arms: keys as (ModelSize | ArmId)[],
     async choose(ctx) {
       const decision = await decide(ctx);
-      return { decision, backend: options.backends[decision.model] };
+      const served = servingArm(backends, decision.arm);
+      const backend = served && backends[served];
+      if (!served || !backend)
+        throw new RouterChooserError(`no backend serves ${decision.arm} (configured: ${keys.join(', ')})`);
+      return { decision: { ...decision, served }, backend };
     },
   };
 }

@@ -1,8 +1,11 @@
 export {
+  type ArmBackends,
   createRouterChooser,
   type RouterChooser,
   RouterChooserError,
   type RouterChooserOptions,
+  type ServedDecision,
+  servingArm,
 } from './chooser.js';
 export {
   ARMS,
@@ -73,6 +76,18 @@ export {
   type RouterPolicy,
   RouterPolicyError,
 } from './policy.js';
+export {
+  type ArmPrice,
+  costsFromPrices,
+  createRoutedBackend,
+  type PriceTable,
+  parseRouteFlag,
+  type RouteConfig,
+  RouteConfigError,
+  type RoutedBackendOptions,
+  readPriceTable,
+  routeConfigFrom,
+} from './route-config.js';
 export { type TrainOptions, type TrainResult, trainRouter, trainRouterOnExamples } from './train.js';
 export {
   DEFAULT_WEIGHTS_PATH,

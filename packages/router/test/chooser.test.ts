@@ -46,8 +46,13 @@ describe('createRouterChooser', () => {
 
   it('needs a backend for each model size', () => {
     const b = new ScriptedBackend([]);
-    expect(() => createRouterChooser({ backends: { '20b': b } as never })).toThrow(RouterChooserError);
-    expect(() => createRouterChooser({ backends: { '20b': b } as never })).toThrow(/backends\['120b'\]/);
+    expect(() => createRouterChooser({ backends: {} })).toThrow(RouterChooserError);
+    expect(() => createRouterChooser({ backends: { '30b': b } as never })).toThrow(/unknown arm '30b'/);
+    expect(() => createRouterChooser({ backends: { '20b': b }, policy: { model: '120b' } })).toThrow(
+      /pins 120b/,
+    );
+    // One model covered: it is pinned and only the effort is routed.
+    expect(createRouterChooser({ backends: { '20b': b } }).router.policy.model).toBe('20b');
   });
 });
 

@@ -6,6 +6,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import {
   Agent,
+  type BackendSpec,
   backendFromSpec,
   decode,
   McpError,
@@ -18,6 +19,14 @@ import {
   type RunResult,
   runStream,
 } from '@harmonia/core';
+import {
+  createRoutedBackend,
+  type PriceTable,
+  parseRouteFlag,
+  type RouteConfig,
+  RouteConfigError,
+  readPriceTable,
+} from '@harmonia/router';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 
@@ -26,6 +35,8 @@ const flags = <const T extends FlagOptions>(args: string[], options: T) => parse
 /** Flags shared by `run` and `chat`. */
 export const AGENT_FLAGS = {
   backend: { type: 'string' },
+  route: { type: 'string' },
+  prices: { type: 'string' },
   model: { type: 'string' },
   profile: { type: 'string' },
   effort: { type: 'string', default: 'low' },
@@ -39,6 +50,9 @@ export const AGENT_FLAGS = {
 
 export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL (raw),
                         ollama-chat:MODEL, script:FILE (JSON array of Harmony completion texts), native:DIR
+  --route ARMS|FILE     instead of --backend: route each conversation to a named arm, ARMS = 20b=SPEC,120b=SPEC
+                        (or per arm: 20b-low=SPEC,…,120b-high=SPEC), FILE = JSON {arms, policy?, prices?}
+  --prices FILE         with --route: price table JSON, {"20b": {"inputPerMTok": 0.05, "outputPerMTok": 0.2}, …}
   --model NAME          model for URL backends (default: the first one the server lists)
   --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
   --effort LEVEL        reasoning effort: low, medium or high (default low)
@@ -56,6 +70,8 @@ export function effortOf(v: unknown): ReasoningEffort {
 
 export async function agentFromFlags(v: {
   backend?: string;
+  route?: string;
+  prices?: string;
   model?: string;
   profile?: string;
   effort?: string;
@@ -66,19 +82,30 @@ export async function agentFromFlags(v: {
   'max-tokens'?: string;
   mcp?: string[];
 }): Promise<Agent> {
-  if (!v.backend)
-    throw new UsageError('--backend is required (URL, ollama:MODEL, script:FILE or native:DIR)');
-  const spec = parseBackendSpec(v.backend);
+  if (v.backend && v.route) throw new UsageError('give --backend or --route, not both');
+  if (v.prices && !v.route) throw new UsageError('--prices needs --route');
+  if (!v.backend && !v.route)
+    throw new UsageError(
+      '--backend is required (URL, ollama:MODEL, script:FILE or native:DIR), or --route ARMS',
+    );
+  const spec = v.backend ? parseBackendSpec(v.backend) : undefined;
+  const route = v.route ? routeFromFlags(v.route, v.prices) : undefined;
   const effort = effortOf(v.effort);
   const maxModelCalls = positiveInt(v['max-model-calls'], '--max-model-calls');
   const maxTurns = positiveInt(v['max-turns'], '--max-turns');
   const maxTokens = positiveInt(v['max-tokens'], '--max-tokens');
   const mcp = mcpFromFlags(v.mcp);
   const tools = await resolveTools(v.tools);
-  const backend = await backendFromSpec(spec, {
+  const backendFlags = {
     ...(v.model ? { model: v.model } : {}),
     ...(v.profile ? { profile: v.profile } : {}),
-  });
+  };
+  const backend = route
+    ? await createRoutedBackend(route.config, {
+        flags: backendFlags,
+        ...(route.prices ? { prices: route.prices } : {}),
+      })
+    : await backendFromSpec(spec as BackendSpec, backendFlags);
   return new Agent({
     backend,
     tools,
@@ -88,6 +115,16 @@ export async function agentFromFlags(v: {
     ...(maxModelCalls ? { maxModelCalls } : maxTurns ? { maxTurns } : {}),
     ...(maxTokens ? { sampling: { maxTokens } } : {}),
   });
+}
+
+/** `--route` (and `--prices`) → a routed backend's config; a bad one is a usage error. */
+export function routeFromFlags(route: string, prices?: string): { config: RouteConfig; prices?: PriceTable } {
+  try {
+    return { config: parseRouteFlag(route), ...(prices ? { prices: readPriceTable(prices) } : {}) };
+  } catch (err) {
+    if (err instanceof RouteConfigError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** `--mcp NAME=SPEC` values → MCP server configs; a malformed one is a usage error. */
