@@ -1,6 +1,13 @@
 export * from './agent/index.js';
 export * from './backend/index.js';
 export type * from './backend/types.js';
+export {
+  DocumentFileError,
+  DocumentFolderError,
+  listDocumentFiles,
+  type ReadDocumentOptions,
+  readDocumentText,
+} from './documents/files.js';
 export * from './functions/index.js';
 export * from './harmony/index.js';
 export * from './mcp/index.js';

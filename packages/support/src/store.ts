@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { relative, sep } from 'node:path';
+import { DocumentFileError, listDocumentFiles, readDocumentText } from '@harmonia/core';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
 import { type ChunkOptions, chunkDocument, chunkText, formatOf } from './chunk.js';
@@ -127,7 +127,7 @@ export class FaqIndex {
       seen.add(doc);
       let source: string;
       try {
-        source = await readText(file, this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, doc);
+        source = await readText(file, this.opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, doc, dir);
       } catch (err) {
         report.skipped.push({ file: doc, reason: err instanceof DocumentError ? err.message : String(err) });
         continue;
@@ -327,28 +327,20 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+/** The shared document-folder rules: regular files inside `dir` only (no links followed, no FIFOs). */
 async function listDocs(dir: string): Promise<string[]> {
-  let entries: import('node:fs').Dirent[];
   try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    return await listDocumentFiles(dir, (name) => formatOf(name) !== undefined);
   } catch (err) {
-    throw new FaqIndexError(`cannot read docs folder ${dir}: ${(err as Error).message}`);
+    throw new FaqIndexError((err as Error).message);
   }
-  return entries
-    .filter((e) => e.isFile() && formatOf(e.name) !== undefined && !e.name.startsWith('.'))
-    .map((e) => join(e.parentPath ?? dir, e.name))
-    .sort();
 }
 
-async function readText(file: string, maxBytes: number, doc: string): Promise<string> {
-  const size = (await stat(file)).size;
-  if (size > maxBytes)
-    throw new DocumentError(doc, `${size} bytes is over the ${maxBytes}-byte limit; split it`);
-  const bytes = await readFile(file);
-  if (bytes.includes(0)) throw new DocumentError(doc, 'looks binary (contains NUL bytes)');
+async function readText(file: string, maxBytes: number, doc: string, root: string): Promise<string> {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new DocumentError(doc, 'is not valid UTF-8; convert it to UTF-8');
+    return await readDocumentText(file, { maxBytes, root, name: doc });
+  } catch (err) {
+    if (err instanceof DocumentFileError) throw new DocumentError(doc, err.reason);
+    throw err;
   }
 }

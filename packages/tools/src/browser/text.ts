@@ -48,10 +48,60 @@ export function hostOf(url: string): string {
   }
 }
 
-function nodeText(n: DomNode): string {
-  if (n.type === 'text') return n.data ?? '';
-  if (n.type === 'script' || n.type === 'style' || n.type === 'comment') return '';
-  return (n.children ?? []).map(nodeText).join('');
+function nodeText(root: DomNode): string {
+  // Iterative: hostile markup can nest far deeper than the call stack.
+  let out = '';
+  const stack: DomNode[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === 'text') out += n.data ?? '';
+    else if (n.type !== 'script' && n.type !== 'style' && n.type !== 'comment') {
+      const kids = n.children ?? [];
+      for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * Deeper elements lose their tags (their text stays, in the element at this depth): html-to-text walks the tree
+ * recursively, and the parser slows down quadratically with nesting.
+ */
+export const MAX_HTML_DEPTH = 512;
+
+const VOID = new Set(
+  'area base br col embed hr img input link meta param source track wbr'.split(' ').map((t) => `<${t}`),
+);
+
+/**
+ * Drops the tags (not the text) of elements nested more than `MAX_HTML_DEPTH` deep, in one linear pass, so that
+ * hostile markup (100 000 levels: ~20 s and a stack overflow in the converter) is flattened before it is parsed.
+ * Ordinary pages come back unchanged.
+ */
+export function flattenDeepNesting(html: string): string {
+  const limit = MAX_HTML_DEPTH;
+  const tag = /<(\/?)([a-zA-Z][^\s/>]*)[^>]*?(\/?)>/g;
+  let depth = 0;
+  let deep = false;
+  for (let m = tag.exec(html); m; m = tag.exec(html)) {
+    if (m[3] || VOID.has(`<${m[2]!.toLowerCase()}`)) continue;
+    depth = m[1] ? Math.max(0, depth - 1) : depth + 1;
+    if (depth > limit) {
+      deep = true;
+      break;
+    }
+  }
+  if (!deep) return html;
+  depth = 0;
+  return html.replace(tag, (whole, close: string, name: string, selfClose: string) => {
+    if (selfClose || VOID.has(`<${name.toLowerCase()}`)) return depth >= limit ? '' : whole;
+    if (close) {
+      depth = Math.max(0, depth - 1);
+      return depth >= limit ? '' : whole;
+    }
+    depth++;
+    return depth > limit ? '' : whole;
+  });
 }
 
 export interface HtmlPageOptions {
@@ -133,6 +183,7 @@ export function htmlToPage(html: string, opts: HtmlPageOptions): PageContents {
 
   const options: HtmlToTextOptions = {
     wordwrap: false,
+    limits: { maxDepth: MAX_HTML_DEPTH * 2, ellipsis: ' [...]' },
     baseElements: { selectors: ['body'], returnDomByDefault: true },
     formatters: {
       link,
@@ -163,7 +214,7 @@ export function htmlToPage(html: string, opts: HtmlPageOptions): PageContents {
     ],
   };
 
-  const clean = sanitizeText(html);
+  const clean = flattenDeepNesting(sanitizeText(html));
   const rawTitle = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(clean)?.[1] ?? '';
   const docTitle = rawTitle ? convert(rawTitle, { wordwrap: false }).replace(/\s+/g, ' ').trim() : '';
   const body = convert(clean, options);

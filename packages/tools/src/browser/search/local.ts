@@ -3,8 +3,8 @@
  * network at all: `search` ranks the documents with BM25 over their text, and `open` on a result is served
  * from the collection.
  */
-import { readdir, readFile } from 'node:fs/promises';
-import { extname, join, relative, sep } from 'node:path';
+import { extname, relative, sep } from 'node:path';
+import { DocumentFileError, listDocumentFiles, readDocumentText } from '@harmonia/core';
 import { htmlToPage, type PageContents, type SearchHit, textToPage } from '../text.js';
 import type { SearchBackend } from './backends.js';
 
@@ -24,6 +24,8 @@ export interface LocalBackendOptions {
   source?: string;
 }
 
+const EXTENSIONS = new Set(['.md', '.txt', '.html', '.htm']);
+
 const tokenize = (s: string) => s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
 
 interface Indexed {
@@ -37,50 +39,69 @@ interface Indexed {
 export class LocalSearchBackend implements SearchBackend {
   readonly name = 'local';
   readonly source: string;
-  private readonly docs: Indexed[];
+  private readonly docs: Indexed[] = [];
+  /** Documents left out, with the reason (unreadable file, link, FIFO, markup that cannot be converted). */
+  readonly skipped: { url: string; reason: string }[] = [];
   private readonly df = new Map<string, number>();
   private readonly avgLength: number;
 
   constructor(opts: LocalBackendOptions) {
     this.source = opts.source ?? 'docs';
-    this.docs = opts.documents.map((doc) => {
-      const page = doc.html
-        ? htmlToPage(doc.html, { url: doc.url, title: doc.title })
-        : textToPage(doc.text ?? '', { url: doc.url, title: doc.title, kind: 'text' });
+    for (const doc of opts.documents) {
+      let page: PageContents;
+      try {
+        page = doc.html
+          ? htmlToPage(doc.html, { url: doc.url, title: doc.title })
+          : textToPage(doc.text ?? '', { url: doc.url, title: doc.title, kind: 'text' });
+      } catch (e) {
+        // One bad document never takes the whole collection down.
+        this.skipped.push({ url: doc.url, reason: (e as Error).message });
+        continue;
+      }
       const plain = page.text.replace(/【\d+†([^†】]+)(?:†[^†】]+)?】/g, '$1');
       const tf = new Map<string, number>();
       const words = tokenize(`${page.title} ${plain}`);
       for (const w of words) tf.set(w, (tf.get(w) ?? 0) + 1);
-      return { doc, page: { ...page, kind: 'text' as const }, plain, tf, length: words.length };
-    });
+      this.docs.push({ doc, page: { ...page, kind: 'text' as const }, plain, tf, length: words.length });
+    }
     for (const d of this.docs) for (const w of d.tf.keys()) this.df.set(w, (this.df.get(w) ?? 0) + 1);
     this.avgLength = this.docs.reduce((n, d) => n + d.length, 0) / Math.max(this.docs.length, 1);
   }
 
-  /** Loads `.md`, `.txt` and `.html` files under `dir`; each gets the URL `baseUrl` + its relative path. */
+  /**
+   * Loads `.md`, `.txt` and `.html` files under `dir`; each gets the URL `baseUrl` + its relative path. Files that
+   * cannot be used (links, FIFOs, too big, binary) are listed in `skipped` and never fail the whole collection.
+   */
   static async fromDirectory(
     dir: string,
-    opts: { baseUrl?: string; source?: string } = {},
+    opts: { baseUrl?: string; source?: string; maxFileBytes?: number } = {},
   ): Promise<LocalSearchBackend> {
     // `.invalid` is reserved (RFC 2606): such URLs can never reach the network by accident.
     const base = (opts.baseUrl ?? 'https://docs.invalid/').replace(/\/?$/, '/');
     const documents: LocalDocument[] = [];
-    const walk = async (d: string): Promise<void> => {
-      for (const e of await readdir(d, { withFileTypes: true })) {
-        const p = join(d, e.name);
-        if (e.isDirectory()) await walk(p);
-        else if (['.md', '.txt', '.html', '.htm'].includes(extname(e.name).toLowerCase())) {
-          const body = await readFile(p, 'utf8');
-          const url = base + relative(dir, p).split(sep).map(encodeURIComponent).join('/');
-          const isHtml = extname(e.name).toLowerCase().startsWith('.htm');
-          const title = isHtml ? undefined : /^#\s+(.+)$/m.exec(body)?.[1]?.trim() || e.name;
-          documents.push(isHtml ? { url, html: body } : { url, title, text: body });
-        }
+    const skipped: { url: string; reason: string }[] = [];
+    // The same file rules as every document indexer: regular files inside `dir` only, no links, no FIFOs.
+    const files = await listDocumentFiles(dir, (name) => EXTENSIONS.has(extname(name).toLowerCase()));
+    for (const p of files) {
+      const url = base + relative(dir, p).split(sep).map(encodeURIComponent).join('/');
+      let body: string;
+      try {
+        body = await readDocumentText(p, { root: dir, maxBytes: opts.maxFileBytes, name: relative(dir, p) });
+      } catch (e) {
+        if (!(e instanceof DocumentFileError)) throw e;
+        skipped.push({ url, reason: e.message });
+        continue;
       }
-    };
-    await walk(dir);
+      const isHtml = extname(p).toLowerCase().startsWith('.htm');
+      const title = isHtml
+        ? undefined
+        : /^#\s+(.+)$/m.exec(body)?.[1]?.trim() || relative(dir, p).split(sep).pop();
+      documents.push(isHtml ? { url, html: body } : { url, title, text: body });
+    }
     documents.sort((a, b) => a.url.localeCompare(b.url));
-    return new LocalSearchBackend({ documents, source: opts.source });
+    const backend = new LocalSearchBackend({ documents, source: opts.source });
+    backend.skipped.unshift(...skipped);
+    return backend;
   }
 
   async search(query: string, topn: number): Promise<SearchHit[]> {
