@@ -2,7 +2,7 @@
  * MCP from the command line: `harmonia mcp serve` used by the official MCP client (stdio child process and
  * streamable HTTP, real Docker python sandbox), and `harmonia run --mcp` calling a real MCP server's tool.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,4 +122,47 @@ describe('harmonia run --mcp', () => {
     expect(await main(['run', '--backend', 'script:x.json', '--mcp', 'kb', '--input', 'x'], t.io)).toBe(2);
     expect(t.stderr()).toContain("harmonia run: --mcp 'kb': expected NAME=stdio:COMMAND");
   });
+});
+
+describe('harmonia start --mcp', () => {
+  it("the support bot calls an MCP server's tool next to faq.search", async () => {
+    const docs = join(dir, 'docs');
+    mkdirSync(docs, { recursive: true });
+    writeFileSync(
+      join(docs, 'returns.md'),
+      '# Returns\n\nKestrel thermostats can be returned within 60 days.\n',
+    );
+    const script = join(dir, 'start-script.json');
+    writeFileSync(
+      script,
+      JSON.stringify([
+        H.analysis('Refund timing: ask the kb.') +
+          H.callAfterChannel('kb.lookup_faq', '{"question":"refund"}', 'analysis'),
+        H.final('Refunds for a Kestrel thermostat take 5 days.'),
+      ]),
+    );
+    const t = memoryIO('How long does a Kestrel thermostat refund take?\n');
+    process.env.HARMONIA_FAQ_EMBEDDER = 'hashing';
+    const code = await main(
+      [
+        'start',
+        '--backend',
+        `script:${script}`,
+        '--docs',
+        docs,
+        '--product',
+        'Kestrel',
+        '--db',
+        join(dir, 'db'),
+        '--embedder',
+        'hashing',
+        '--mcp',
+        `kb=stdio:${process.execPath} ${kbFixture} --log ${join(dir, 'kb.log')}`,
+      ],
+      t.io,
+    );
+    expect(code).toBe(0);
+    expect(t.stdout()).toContain('Refunds for a Kestrel thermostat take 5 days.');
+    expect(readFileSync(join(dir, 'kb.log'), 'utf8')).toBe('refund\n');
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, BackendChooser, ModelSize } from '@harmonia/core';
+import type { Backend, BackendChooser, ModelSize, ToolNamespace } from '@harmonia/core';
 import { faqBackend } from './backend.js';
 import { createSupportBot, type SupportBot, type SupportBotOptions } from './bot.js';
 import { defaultEmbedder, type Embedder } from './embedders.js';
@@ -21,6 +21,8 @@ export interface FaqAgentOptions {
   docsBaseUrl?: string;
   /** The product the docs are about, for the bot's policy and refusal (default `Harmonia`). */
   product?: string;
+  /** More tool namespaces next to `faq` (MCP servers). */
+  tools?: readonly ToolNamespace[];
   /** Anything else for `createSupportBot` (policy, reply cap, escalation...). */
   support?: Partial<SupportBotOptions>;
 }
@@ -61,7 +63,7 @@ export async function createFaqAgent(options: FaqAgentOptions): Promise<FaqAgent
         },
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.backends ? { backends: options.backends } : {}),
-    tools: [faqNamespace(index, { link: (_doc, id) => link(id) })],
+    tools: [faqNamespace(index, { link: (_doc, id) => link(id) }), ...(options.tools ?? [])],
     ...options.support,
   });
   return { bot, index, report, link };

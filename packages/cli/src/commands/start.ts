@@ -5,9 +5,11 @@
  * interactively. With no backend reachable it prints what to run to get one.
  */
 import { createInterface } from 'node:readline';
+import { McpNamespace } from '@harmonia/core';
 import { createFaqAgent, type FaqAgent, type SupportReply } from '@harmonia/support';
 import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
 import { embedderOf, fail, resolveBackend } from './faq.js';
+import { mcpFromFlags } from './run.js';
 
 const OPTIONS = {
   backend: { type: 'string' },
@@ -16,6 +18,7 @@ const OPTIONS = {
   product: { type: 'string' },
   db: { type: 'string' },
   embedder: { type: 'string' },
+  mcp: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagOptions;
 
@@ -37,6 +40,8 @@ Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
   --product NAME  what the bot supports, used in its instructions and refusal (default Harmonia)
   --db PATH       LanceDB folder or URI (default $HARMONIA_DB or ~/.cache/harmonia/faq)
   --embedder NAME use-lite (default) or hashing
+  --mcp NAME=SPEC an MCP server's tools as namespace NAME, next to faq (repeatable):
+                  NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
 `;
 
 export const startCommand: Command = {
@@ -49,6 +54,7 @@ export const startCommand: Command = {
       return 0;
     }
     let agent: FaqAgent;
+    const mcp = mcpFromFlags(values.mcp).map((c) => new McpNamespace(c));
     try {
       const backend = await resolveBackend(values.backend, values.model);
       agent = await createFaqAgent({
@@ -57,11 +63,14 @@ export const startCommand: Command = {
         ...(values.docs ? { docsDir: values.docs } : {}),
         ...(values.db ? { db: values.db } : {}),
         ...(values.product ? { product: values.product } : {}),
+        ...(mcp.length ? { tools: mcp } : {}),
       });
+      for (const m of mcp) await m.prepare();
       io.stderr.write(
         `Harmonia support bot (${backend.id}, ${agent.report.chunks} doc entries). /exit to leave.\n`,
       );
     } catch (err) {
+      for (const m of mcp) await m.dispose();
       return fail(io, err);
     }
     const interactive = (io.stdin as { isTTY?: boolean }).isTTY === true;
@@ -84,6 +93,7 @@ export const startCommand: Command = {
     } finally {
       rl.close();
       agent.index.close();
+      for (const m of mcp) await m.dispose();
     }
     if (interactive) io.stdout.write('\n');
     return 0;
