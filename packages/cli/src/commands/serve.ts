@@ -3,7 +3,14 @@
  * OpenAI-compatible HTTP API (Responses, Chat Completions, models) over one backend, with the built-in tools run
  * server-side. Runs until SIGINT/SIGTERM.
  */
-import { backendFromSpec, McpNamespace, parseBackendSpec, type ToolNamespace } from '@harmonia/core';
+import {
+  backendFromSpec,
+  type ConversationStore,
+  McpNamespace,
+  openStore,
+  parseBackendSpec,
+  type ToolNamespace,
+} from '@harmonia/core';
 import { createHarmoniaServer } from '@harmonia/server';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
@@ -22,6 +29,7 @@ const FLAGS = {
   models: { type: 'string' },
   'max-turns': { type: 'string' },
   mcp: { type: 'string', multiple: true },
+  store: { type: 'string' },
 } as const satisfies FlagOptions;
 
 const HELP = `Usage: harmonia serve --backend SPEC [options]
@@ -41,6 +49,8 @@ Every model name is served by the backend.
   --hide-reasoning      never return reasoning text (public deployments)
   --models LIST         names listed by GET /v1/models (default gpt-oss)
   --max-turns N         model calls per request, tool rounds included (default 10)
+  --store SPEC          where responses are kept for previous_response_id: memory (default), a folder
+                        (embedded PGlite) or postgres://… (shared by every replica)
   --mcp NAME=SPEC       an MCP server's tools as namespace NAME, run server-side (repeatable):
                         NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
 `;
@@ -91,8 +101,16 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     ...(v.profile ? { profile: v.profile } : {}),
   });
   const apiKey = v['api-key'] ?? process.env.HARMONIA_API_KEY;
+  let store: ConversationStore | undefined;
+  try {
+    store = v.store ? await openStore(v.store) : undefined;
+  } catch (err) {
+    await disposeTools(tools);
+    throw err;
+  }
   const server = createHarmoniaServer({
     backend,
+    ...(store ? { store } : {}),
     tools,
     effort,
     hideReasoning: v['hide-reasoning'] ?? false,
@@ -112,6 +130,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     url = await server.listen(port, v.host);
   } catch (err) {
     await disposeTools(tools);
+    await store?.dispose?.();
     throw new UsageError(`cannot listen on ${v.host}:${port}: ${(err as Error).message}`);
   }
   io.stdout.write(
@@ -122,6 +141,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     async close() {
       await server.close();
       await disposeTools(tools);
+      await store?.dispose?.();
     },
   };
 }
