@@ -1,4 +1,4 @@
-import type { ChatAdapter, ChatSink } from '@harmonia/support';
+import type { BotLogger, ChatAdapter, ChatSink } from '@harmonia/support';
 import {
   ChannelType,
   Client,
@@ -19,6 +19,8 @@ export interface DiscordAppOptions {
   restApi?: string;
   /** Open a thread for each question asked in a channel (default true); false replies in the channel. */
   threads?: boolean;
+  /** Client and handler errors go here (default: stderr). The process never exits on them. */
+  logger?: BotLogger;
 }
 
 export interface DiscordApp {
@@ -45,8 +47,16 @@ export async function startDiscordApp(options: DiscordAppOptions): Promise<Disco
     ...(options.restApi ? { rest: { api: options.restApi, retries: 0 } } : {}),
   });
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  const logError = (what: string, err: unknown, extra: object = {}) => {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (options.logger) options.logger.error({ ...extra, err: { name: e.name, message: e.message } }, what);
+    else process.stderr.write(`discord-bot: ${what}: ${e.message}\n`);
+  };
+  // Without listeners, an 'error' event would throw and end the process.
+  client.on(Events.Error, (err) => logError('discord client error', err));
+  client.on(Events.ShardError, (err, shardId) => logError('discord gateway error', err, { shardId }));
   client.on(Events.MessageCreate, (msg) => {
-    void handle(msg).catch((err: unknown) => client.emit('error', err as Error));
+    void handle(msg).catch((err: unknown) => logError('message handling failed', err, { messageId: msg.id }));
   });
 
   async function handle(msg: Message): Promise<void> {
@@ -78,6 +88,8 @@ export async function startDiscordApp(options: DiscordAppOptions): Promise<Disco
         conversationId,
         text,
         author: msg.author.username,
+        userId: `discord:${msg.author.id}`,
+        messageId: `discord:${msg.id}`,
         isModerator: isModerator(msg, options.moderatorRoles),
       },
       discordSink(target),

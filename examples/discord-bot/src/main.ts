@@ -8,9 +8,24 @@
  *   HARMONIA_DB              LanceDB folder or s3:// URI
  *   DOCS_BASE_URL            where the docs are published, for citation links
  *   HARMONIA_MAX_REPLIES     replies per conversation (default 5)
+ *   HARMONIA_STORE           conversations and tickets: a folder (embedded, default
+ *                            ~/.cache/harmonia/store/discord-bot) or postgres://… (several replicas)
+ *   HEALTH_PORT              port for GET /healthz (default 8080; 0 turns it off)
+ *   SHUTDOWN_DEADLINE_MS     how long answers in flight may finish on SIGTERM (default 20000)
+ *   RATE_LIMIT               questions per user per minute (default 6; 0 turns it off)
+ *   LOG_LEVEL                pino level (default info); logs are JSON lines on stdout
  */
-import { BackendUnavailableError } from '@harmonia/core';
-import { createChatAdapter, FaqConfigError, faqAgentFromEnv } from '@harmonia/support';
+import { join } from 'node:path';
+import { BackendUnavailableError, defaultStorePath, openStore, StoreOpenError } from '@harmonia/core';
+import {
+  createBotLogger,
+  createChatAdapter,
+  FaqConfigError,
+  faqAgentFromEnv,
+  onSignals,
+  startHealthServer,
+  storeCheck,
+} from '@harmonia/support';
 import { DISCORD_MAX_LENGTH, startDiscordApp } from './app.js';
 
 const env = process.env;
@@ -24,31 +39,63 @@ function required(name: string): string {
 }
 
 const token = required('DISCORD_TOKEN');
+const logger = createBotLogger('discord-bot', env);
 try {
-  const { bot, link, report } = await faqAgentFromEnv(env);
+  const store = await openStore(env.HARMONIA_STORE || join(defaultStorePath(env), 'discord-bot'));
+  const { bot, link, report } = await faqAgentFromEnv(env, { support: { store } });
   process.stdout.write(
     `indexed ${report.chunks} entries (${report.added.length + report.updated.length} files updated)\n`,
   );
   const adapter = createChatAdapter(bot, {
     link,
     formatLink: (url, label) => `[${label}](<${url}>)`,
+    logger,
+    rateLimit: rateLimit(env.RATE_LIMIT),
     maxLength: DISCORD_MAX_LENGTH,
     typingIntervalMs: 8000,
   });
   const app = await startDiscordApp({
     token,
     adapter,
+    logger,
     moderatorRoles: (env.DISCORD_MODERATOR_ROLES ?? '').split(',').filter(Boolean),
   });
   process.stdout.write(
     `discord-bot: logged in as ${app.client.user?.tag}; mention it in a channel or DM it\n`,
   );
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => void app.stop().then(() => process.exit(0)));
+  const healthPort = Number(env.HEALTH_PORT ?? 8080);
+  const health = healthPort
+    ? await startHealthServer({
+        port: healthPort,
+        check: storeCheck(store),
+        status: () => ({ inFlight: adapter.inFlight }),
+      })
+    : undefined;
+  onSignals({
+    adapter,
+    stopApp: () => app.stop(),
+    store,
+    logger,
+    deadlineMs: Number(env.SHUTDOWN_DEADLINE_MS ?? 20_000),
+    ...(health ? { health } : {}),
+  });
 } catch (err) {
-  if (err instanceof BackendUnavailableError || err instanceof FaqConfigError) {
+  if (
+    err instanceof BackendUnavailableError ||
+    err instanceof FaqConfigError ||
+    err instanceof StoreOpenError
+  ) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
   throw err;
+}
+
+function rateLimit(raw: string | undefined): { messages: number; perMs: number } | false {
+  const n = raw === undefined || raw === '' ? 6 : Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`RATE_LIMIT must be a whole number of questions per minute, got '${raw}'\n`);
+    process.exit(2);
+  }
+  return n === 0 ? false : { messages: n, perMs: 60_000 };
 }

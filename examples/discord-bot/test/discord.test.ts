@@ -1,4 +1,4 @@
-import { harmonyScript, ScriptedBackend } from '@harmonia/core';
+import { harmonyScript, ScriptedBackend, type ScriptStep } from '@harmonia/core';
 import { createChatAdapter, createSupportBot } from '@harmonia/support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DISCORD_MAX_LENGTH, type DiscordApp, startDiscordApp } from '../src/index.js';
@@ -10,7 +10,7 @@ const REASONING = 'PRIVATE-REASONING: the user asks about Ollama setup';
 let fake: FakeDiscord;
 let app: DiscordApp;
 
-async function setup(steps: string[], maxReplies = 5) {
+async function setup(steps: ScriptStep[], maxReplies = 5) {
   fake = await startFakeDiscord();
   const backend = new ScriptedBackend(steps);
   const bot = createSupportBot({
@@ -99,5 +99,40 @@ describe('discord bot against a fake Discord on 127.0.0.1', () => {
     fake.message({ content: 'one more', channelId: '600', guild: false });
     await until(() => fake.posted().find((p) => p.content.includes('passed it to a person')));
     expect(backend.calls).toBe(1);
+  });
+
+  it('stays up when the model fails: the user gets a polite error reply, and the next message is answered', async () => {
+    const { backend } = await setup([
+      () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:11434');
+      },
+      H.final('Working again.'),
+    ]);
+    fake.message({ content: 'are you there?', channelId: '601', guild: false });
+    await until(() =>
+      fake.posted().find((p) => p.content.startsWith("Sorry, I couldn't answer that just now")),
+    );
+    fake.message({ content: 'and now?', channelId: '601', guild: false });
+    await until(() => fake.posted().find((p) => p.content === 'Working again.'));
+    expect(backend.calls).toBe(2);
+    // The client is still connected and handling events.
+    expect(app.client.isReady()).toBe(true);
+  });
+
+  it('splits an answer over 2,000 characters into several messages on sentence boundaries', async () => {
+    const long = Array.from(
+      { length: 120 },
+      (_, i) => `Step ${i}: run the command and check the output.`,
+    ).join(' ');
+    await setup([H.final(long)]);
+    fake.message({ content: 'give me every step', channelId: '602', guild: false });
+    await until(() => fake.posted().find((p) => p.channelId === '602' && p.content.includes('Step 119')));
+    const parts = fake.posted().filter((p) => p.channelId === '602');
+    expect(parts.length).toBeGreaterThan(2);
+    for (const p of parts) {
+      expect(p.content.length).toBeLessThanOrEqual(DISCORD_MAX_LENGTH);
+      expect(p.content.endsWith('output.')).toBe(true);
+    }
+    expect(parts.map((p) => p.content).join(' ')).toBe(long);
   });
 });

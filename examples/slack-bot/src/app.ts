@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { ChatAdapter, ChatSink } from '@harmonia/support';
+import type { BotLogger, ChatAdapter, ChatSink } from '@harmonia/support';
 import { App, LogLevel, type webApi } from '@slack/bolt';
 
 type WebClient = webApi.WebClient;
@@ -16,6 +16,13 @@ export interface SlackAppOptions {
   slackApiUrl?: string;
   /** Answer before acknowledging the event (tests; Slack wants an ack within 3 s, so off by default). */
   processBeforeResponse?: boolean;
+  /**
+   * Whether the bot follows a thread it answered before (a restart or another replica answered it). Default:
+   * only threads this process answered; the bots pass a store lookup.
+   */
+  follows?: (conversationId: string) => Promise<boolean>;
+  /** Listener and client errors go here (default: stderr). The process never exits on them. */
+  logger?: BotLogger;
 }
 
 export interface SlackApp {
@@ -66,7 +73,14 @@ export async function startSlackApp(options: SlackAppOptions): Promise<SlackApp>
       isDm && !ev.thread_ts ? `dm:${ev.channel}:${ev.user}` : `thread:${ev.channel}:${threadTs}`;
     if (!isDm) threads.add(conversationId);
     await options.adapter.onMessage(
-      { conversationId, text, author: ev.user, isModerator: moderators.has(ev.user) },
+      {
+        conversationId,
+        text,
+        author: ev.user,
+        userId: `slack:${ev.user}`,
+        messageId: `slack:${ev.channel}:${ev.ts}`,
+        isModerator: moderators.has(ev.user),
+      },
       slackSink(client, ev.channel, threadTs),
     );
   };
@@ -80,7 +94,14 @@ export async function startSlackApp(options: SlackAppOptions): Promise<SlackApp>
     // Follow-ups without a mention, in threads the bot answers in (mentions arrive as app_mention).
     const id = `thread:${ev.channel}:${ev.thread_ts}`;
     const mentionsBot = context.botUserId && ev.text?.includes(`<@${context.botUserId}>`);
-    if (ev.thread_ts && threads.has(id) && !mentionsBot) return handle(client, ev, context.botUserId);
+    if (!ev.thread_ts || mentionsBot) return;
+    if (threads.has(id) || (await options.follows?.(id))) return handle(client, ev, context.botUserId);
+  });
+
+  app.error(async (err) => {
+    if (options.logger)
+      options.logger.error({ err: { name: err.name, message: err.message } }, 'slack error');
+    else process.stderr.write(`slack-bot: ${err.message}\n`);
   });
 
   const server = (await app.start(options.port ?? 3000)) as Server;

@@ -7,9 +7,24 @@
  *   PORT                   HTTP port for /slack/events (default 3000)
  *   SLACK_MODERATORS       comma-separated user ids allowed to !reset / !close
  *   HARMONIA_DOCS, HARMONIA_DB, DOCS_BASE_URL, HARMONIA_MAX_REPLIES   as for the Discord bot
+ *   HARMONIA_STORE           conversations and tickets: a folder (embedded, default
+ *                            ~/.cache/harmonia/store/slack-bot) or postgres://… (several replicas)
+ *   HEALTH_PORT              port for GET /healthz (default 8080; 0 turns it off)
+ *   SHUTDOWN_DEADLINE_MS     how long answers in flight may finish on SIGTERM (default 20000)
+ *   RATE_LIMIT               questions per user per minute (default 6; 0 turns it off)
+ *   LOG_LEVEL                pino level (default info); logs are JSON lines on stdout
  */
-import { BackendUnavailableError } from '@harmonia/core';
-import { createChatAdapter, FaqConfigError, faqAgentFromEnv } from '@harmonia/support';
+import { join } from 'node:path';
+import { BackendUnavailableError, defaultStorePath, openStore, StoreOpenError } from '@harmonia/core';
+import {
+  createBotLogger,
+  createChatAdapter,
+  FaqConfigError,
+  faqAgentFromEnv,
+  onSignals,
+  startHealthServer,
+  storeCheck,
+} from '@harmonia/support';
 import { SLACK_MAX_LENGTH, startSlackApp } from './app.js';
 
 const env = process.env;
@@ -24,28 +39,61 @@ function required(name: string): string {
 
 const token = required('SLACK_BOT_TOKEN');
 const signingSecret = required('SLACK_SIGNING_SECRET');
+const logger = createBotLogger('slack-bot', env);
 try {
-  const { bot, link, report } = await faqAgentFromEnv(env);
+  const store = await openStore(env.HARMONIA_STORE || join(defaultStorePath(env), 'slack-bot'));
+  const { bot, link, report } = await faqAgentFromEnv(env, { support: { store } });
   process.stdout.write(`indexed ${report.chunks} entries\n`);
   const adapter = createChatAdapter(bot, {
     link,
     formatLink: (url, label) => `<${url}|${label}>`,
+    logger,
+    rateLimit: rateLimit(env.RATE_LIMIT),
     maxLength: SLACK_MAX_LENGTH,
   });
   const app = await startSlackApp({
     token,
     signingSecret,
     adapter,
+    logger,
+    follows: async (id) => (await store.load(id)) !== null,
     port: Number(env.PORT ?? 3000),
     moderators: (env.SLACK_MODERATORS ?? '').split(',').filter(Boolean),
   });
   process.stdout.write(`slack-bot: listening on :${app.port}/slack/events\n`);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const)
-    process.once(sig, () => void app.stop().then(() => process.exit(0)));
+  const healthPort = Number(env.HEALTH_PORT ?? 8080);
+  const health = healthPort
+    ? await startHealthServer({
+        port: healthPort,
+        check: storeCheck(store),
+        status: () => ({ inFlight: adapter.inFlight }),
+      })
+    : undefined;
+  onSignals({
+    adapter,
+    stopApp: () => app.stop(),
+    store,
+    logger,
+    deadlineMs: Number(env.SHUTDOWN_DEADLINE_MS ?? 20_000),
+    ...(health ? { health } : {}),
+  });
 } catch (err) {
-  if (err instanceof BackendUnavailableError || err instanceof FaqConfigError) {
+  if (
+    err instanceof BackendUnavailableError ||
+    err instanceof FaqConfigError ||
+    err instanceof StoreOpenError
+  ) {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
   throw err;
+}
+
+function rateLimit(raw: string | undefined): { messages: number; perMs: number } | false {
+  const n = raw === undefined || raw === '' ? 6 : Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`RATE_LIMIT must be a whole number of questions per minute, got '${raw}'\n`);
+    process.exit(2);
+  }
+  return n === 0 ? false : { messages: n, perMs: 60_000 };
 }

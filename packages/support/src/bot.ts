@@ -15,6 +15,7 @@ import {
   type RunStatus,
   runStream,
   type SamplingSettings,
+  type TicketInfo,
   ToolCallError,
   type ToolNamespace,
 } from '@harmonia/core';
@@ -117,7 +118,7 @@ export class SupportBot {
     this.agent = new Agent({
       name: `${options.policy.product} support`,
       instructions: supportInstructions(options.policy, options.instructions),
-      tools: [...tools, this.escalateFunction()],
+      tools: [...tools, this.escalateFunction(), this.noteFunction()],
       backend,
       store: this.store,
       replyCap: options.maxReplies ?? 5,
@@ -149,12 +150,18 @@ export class SupportBot {
    * Like `ask`, yielding the visible answer as it grows. Only final-channel text is ever yielded; when a
    * guardrail replaces a streamed answer, the next `text` event carries the replacement.
    */
-  async *stream(conversationId: string, text: string, signal?: AbortSignal): AsyncGenerator<SupportEvent> {
+  async *stream(
+    conversationId: string,
+    text: string,
+    signal?: AbortSignal,
+    turnId?: string,
+  ): AsyncGenerator<SupportEvent> {
     const id = this.internalId(conversationId);
     this.findings.delete(id);
     let visible = '';
     let result: RunResult | undefined;
     for await (const ev of runStream(this.agent, text, {
+      ...(turnId ? { turnId } : {}),
       conversationId: id,
       ...(signal ? { signal } : {}),
     })) {
@@ -206,7 +213,7 @@ export class SupportBot {
     this.pendingEscalation.delete(id);
     if (result.status === 'capped') {
       text = CAPPED_TEXT;
-      escalated = await this.doEscalate({
+      escalated = await this.doEscalate(id, {
         conversationId,
         summary: `Reply cap reached; last message: ${clip(input)}`,
         by: 'reply_cap',
@@ -238,10 +245,45 @@ export class SupportBot {
     };
   }
 
-  private async doEscalate(e: Escalation): Promise<Escalation> {
+  /** Records the escalation on the ticket (state `escalated`, in the store), then calls the handler hook. */
+  private async doEscalate(internalId: string, e: Escalation): Promise<Escalation> {
     this.escalations.push(e);
+    await this.store.escalate?.(internalId, { summary: e.summary, by: e.by });
     await this.options.escalate?.(e);
     return e;
+  }
+
+  /** The ticket's state, reply count, escalation and internal notes, from the store. */
+  async ticket(conversationId: string): Promise<TicketInfo | undefined> {
+    return (await this.store.load(this.internalId(conversationId)))?.ticket;
+  }
+
+  /** Adds an internal note to the ticket (for moderators; never shown to the user or the model). */
+  async addNote(conversationId: string, text: string, author: string): Promise<void> {
+    if (!this.store.addNote) throw new TypeError('this conversation store keeps no notes');
+    await this.store.addNote(this.internalId(conversationId), { text: clip(text, 2000), author });
+  }
+
+  private noteFunction(): FunctionTool {
+    return {
+      kind: 'function',
+      name: 'leave_note',
+      description:
+        'Leaves an internal note on this ticket for the support team (what you tried, what the user needs). The user never sees it.',
+      parameters: {
+        type: 'object',
+        properties: { text: { type: 'string', description: 'The note' } },
+        required: ['text'],
+      },
+      invoke: async (raw, ctx) => {
+        const args = parseJsonArgs(raw) as { text?: unknown };
+        if (typeof args !== 'object' || args === null || typeof args.text !== 'string' || !args.text.trim())
+          throw new ToolCallError('leave_note needs {"text": "<the note>"}');
+        if (!this.store.addNote) return { text: 'Notes are not kept by this deployment; carry on.' };
+        await this.store.addNote(ctx.conversationId, { text: clip(args.text, 2000), author: 'model' });
+        return { text: 'Noted (internal; the user does not see it).' };
+      },
+    };
   }
 
   private escalateFunction(): FunctionTool {
@@ -265,7 +307,7 @@ export class SupportBot {
         ) {
           throw new ToolCallError('escalate_to_human needs {"summary": "<one line>"}');
         }
-        const e = await this.doEscalate({
+        const e = await this.doEscalate(ctx.conversationId, {
           conversationId: this.external.get(ctx.conversationId) ?? ctx.conversationId,
           summary: clip(args.summary),
           by: 'model',

@@ -1,9 +1,12 @@
 export {
+  type BotLogger,
   type ChatAdapter,
   type ChatAdapterOptions,
   type ChatMessage,
   type ChatSink,
   createChatAdapter,
+  DEFAULT_ERROR_REPLY,
+  DEFAULT_RATE_LIMIT_REPLY,
 } from './adapter.js';
 export {
   createFaqAgent,
@@ -54,6 +57,16 @@ export {
 } from './namespace.js';
 export { bundledDocsDir, bundledQuestionsFile } from './paths.js';
 export { DEFAULT_REFUSAL, refusalText, supportInstructions, type TopicPolicy } from './policy.js';
+export {
+  createBotLogger,
+  type HealthServer,
+  onSignals,
+  type ShutdownOptions,
+  shutdown,
+  startHealthServer,
+  storeCheck,
+} from './service.js';
+export { splitMessage } from './split.js';
 export {
   type FaqEntry,
   FaqIndex,
