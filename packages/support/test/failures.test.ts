@@ -119,7 +119,7 @@ describe('bot failures: backend down, then back', () => {
     const err = lines.find((l) => l.level === 'error');
     expect(err?.msg).toBe('answer failed');
     expect(err?.obj).toMatchObject({ conversationId: 't1' });
-    expect(String((err?.obj.err as { message?: string }).message)).toMatch(/ECONNREFUSED|connect|refused/i);
+    expect(String((err!.obj.err as { message?: string }).message)).toMatch(/ECONNREFUSED|connect|refused/i);
     expect(typeof err?.obj.turnId).toBe('string');
     expect(fake.requests).toHaveLength(0);
     // The user's message was kept: nothing is lost while the backend is down.
