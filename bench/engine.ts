@@ -7,6 +7,10 @@
  *   pnpm -s build && pnpm --filter @harmonia/engine run build:native
  *   (cd test/optional/engine-oracle && npm install)        # optional: the llama.cpp peer
  *   node --import tsx bench/engine.ts [--layers 2] [--prompt 128] [--decode 32] [--rounds 3] [--dir PATH] [--keep]
+ *                                     [--prefill fp32,int8,bf16] [--threads 1,2] [--no-llama]
+ *
+ * `--prefill` lists the prefill precisions measured (rows "harmonia" = fp32, "harmonia, int8 prefill",
+ * "harmonia, bf16 prefill"); decode is fp32 in every row.
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -31,8 +35,16 @@ const { values: args } = parseArgs({
     dir: { type: 'string', default: '/tmp/harmonia-bench-engine' },
     keep: { type: 'boolean', default: false },
     'no-llama': { type: 'boolean', default: false },
+    prefill: { type: 'string', default: 'fp32,int8,bf16' },
+    threads: { type: 'string', default: '1,2' },
   },
 });
+type Precision = 'fp32' | 'int8' | 'bf16';
+const PRECISIONS = args
+  .prefill!.split(',')
+  .filter((p): p is Precision => ['fp32', 'int8', 'bf16'].includes(p));
+const THREADS = args.threads!.split(',').map(Number);
+if (!PRECISIONS.includes('fp32')) PRECISIONS.unshift('fp32'); // the baseline row and the per-layer estimate
 const LAYERS = Number(args.layers);
 const PROMPT = Number(args.prompt);
 const DECODE = Number(args.decode);
@@ -71,8 +83,17 @@ console.log(
 );
 
 // ---- bandwidth probe
+// Probed at the start and again after every measured configuration (the host's bandwidth drifts when it is
+// shared); each row's share uses the median of all probes of its thread count.
 const bw: Record<number, number> = {};
-for (const t of [1, 2]) bw[t] = measureReadBandwidth(1 << 30, t, 7);
+const bwSamples: Record<number, number[]> = { 1: [], 2: [] };
+const probe = (reps: number) => {
+  for (const t of [1, 2]) {
+    bwSamples[t]!.push(measureReadBandwidth(1 << 30, t, reps));
+    bw[t] = median(bwSamples[t]!);
+  }
+};
+probe(7);
 console.log(
   `measured DRAM read bandwidth (median of 7 x 1 GiB): 1 thread ${bw[1]!.toFixed(1)} GB/s, 2 threads ${bw[2]!.toFixed(1)} GB/s`,
 );
@@ -84,7 +105,7 @@ interface Result {
   decode: number;
 }
 
-async function ours(threads: number, maxLayers?: number, prefill: 'fp32' | 'bf16' = 'fp32'): Promise<Result> {
+async function ours(threads: number, maxLayers?: number, prefill: Precision = 'fp32'): Promise<Result> {
   const engine = NativeEngine.open(dir, { threads, pin: true, prefill, ...(maxLayers ? { maxLayers } : {}) });
   const sampleRss = () => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -112,18 +133,16 @@ async function ours(threads: number, maxLayers?: number, prefill: 'fp32' | 'bf16
 
 let peakRss = 0;
 const results: Record<string, Result> = {};
-for (const threads of [1, 2]) {
-  results[`ours-${threads}`] = await ours(threads);
-  console.log(
-    `ours   ${threads}T: prefill ${results[`ours-${threads}`]!.prefill.toFixed(1)} tok/s, decode ${results[`ours-${threads}`]!.decode.toFixed(2)} tok/s`,
-  );
-}
-for (const threads of [1, 2]) {
-  const r = await ours(threads, undefined, 'bf16');
-  results[`ours/bf16-${threads}`] = r;
-  console.log(
-    `ours   ${threads}T, bf16 prefill: prefill ${r.prefill.toFixed(1)} tok/s, decode ${r.decode.toFixed(2)} tok/s`,
-  );
+const label: Record<Precision, string> = { fp32: 'ours', int8: 'ours/int8', bf16: 'ours/bf16' };
+for (const prefill of PRECISIONS) {
+  for (const threads of THREADS) {
+    const r = await ours(threads, undefined, prefill);
+    probe(3);
+    results[`${label[prefill]}-${threads}`] = r;
+    console.log(
+      `ours   ${threads}T${prefill === 'fp32' ? '' : `, ${prefill} prefill`}: prefill ${r.prefill.toFixed(1)} tok/s, decode ${r.decode.toFixed(2)} tok/s`,
+    );
+  }
 }
 const rss = peakRss;
 console.log(
@@ -131,7 +150,7 @@ console.log(
 );
 // Per-layer time: the same checkpoint with one layer fewer, decode at 2 threads.
 let perLayerMs: number | undefined;
-if (LAYERS >= 2) {
+if (LAYERS >= 2 && results['ours-2']) {
   const fewer = await ours(2, LAYERS - 1);
   perLayerMs = 1000 / results['ours-2']!.decode - 1000 / fewer.decode;
   console.log(
@@ -160,7 +179,7 @@ if (!args['no-llama']) {
     );
     const llama = await nlc.getLlama({ gpu: false, build: 'never', logLevel: nlc.LlamaLogLevel.error });
     const model = await llama.loadModel({ modelPath: gguf, useMmap: false });
-    for (const threads of [1, 2]) {
+    for (const threads of THREADS) {
       const ctx = await model.createContext({
         contextSize: 1024,
         batchSize: 512,
@@ -184,6 +203,7 @@ if (!args['no-llama']) {
         dec.push(DECODE / ((stamps.at(-1)! - stamps[0]!) / 1000));
       }
       results[`llama-${threads}`] = { prefill: median(pre), decode: median(dec) };
+      probe(3);
       console.log(
         `llama.cpp ${threads}T: prefill ${median(pre).toFixed(1)} tok/s, decode ${median(dec).toFixed(2)} tok/s`,
       );
@@ -196,6 +216,9 @@ if (!args['no-llama']) {
 }
 
 // ---- summary
+console.log(
+  `\nbandwidth probes in this run (GB/s): 1 thread ${bwSamples[1]!.map((x) => x.toFixed(1)).join(', ')} (median ${bw[1]!.toFixed(1)}); 2 threads ${bwSamples[2]!.map((x) => x.toFixed(1)).join(', ')} (median ${bw[2]!.toFixed(1)})`,
+);
 console.log(
   '\n| engine | threads | prefill tok/s | decode tok/s | decode GB/s | share of measured bw | vs llama.cpp (prefill / decode) |',
 );
@@ -210,7 +233,7 @@ for (const key of Object.keys(results)) {
       ? `${(r.prefill / peer.prefill).toFixed(2)}x / ${(r.decode / peer.decode).toFixed(2)}x`
       : '';
   console.log(
-    `| ${who === 'ours' ? 'harmonia' : who === 'ours/bf16' ? 'harmonia, bf16 prefill' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
+    `| ${who === 'ours' ? 'harmonia' : who === 'ours/bf16' ? 'harmonia, bf16 prefill' : who === 'ours/int8' ? 'harmonia, int8 prefill' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
   );
 }
 console.log(

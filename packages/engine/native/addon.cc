@@ -256,6 +256,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
         opts.prefill_int8 = mode == "int8";
       }
       if (o.Get("populate").IsBoolean()) opts.populate = o.Get("populate").As<Napi::Boolean>().Value();
+      if (o.Get("weights").IsString()) opts.copy_weights = o.Get("weights").As<Napi::String>().Utf8Value() == "copy";
       if (o.Get("maxBatch").IsNumber()) opts.max_batch = o.Get("maxBatch").As<Napi::Number>().Int32Value();
       if (o.Get("yarn").IsString())
         opts.yarn = o.Get("yarn").As<Napi::String>().Utf8Value() == "llama.cpp" ? YarnMode::LlamaCpp

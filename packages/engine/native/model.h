@@ -50,6 +50,7 @@ struct Options {
   YarnMode yarn = YarnMode::Reference;
   int max_batch = 128;   // tokens per prefill chunk
   bool populate = true;  // map all weight pages at load
+  bool copy_weights = false;  // read the files into anonymous huge-page memory instead of mapping them
   bool prefill_bf16 = false;  // multi-token chunks: bf16 activations + AVX512_BF16 dot products
   bool prefill_int8 = false;  // multi-token chunks: int8 activations for the MXFP4 experts (VNNI where present)
 };
@@ -63,7 +64,7 @@ struct SampleParams {
 
 class MappedFile {
  public:
-  MappedFile(const std::string& path, bool populate);
+  MappedFile(const std::string& path, bool populate, bool copy);
   ~MappedFile();
   const uint8_t* data() const { return data_; }
   uint64_t size() const { return size_; }

@@ -30,6 +30,7 @@ export interface NativeSpec {
     yarn: 'reference' | 'llama.cpp';
     maxBatch: number;
     populate: boolean;
+    weights: 'mmap' | 'copy';
     prefill: 'fp32' | 'bf16' | 'int8';
   };
 }

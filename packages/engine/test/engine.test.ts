@@ -107,6 +107,14 @@ describe('native engine vs the float64 reference', () => {
     expect(maxAbsDiff(await single.logits(TOKENS), ref)).toBeLessThan(TOL);
   });
 
+  it('weights copied into huge-page memory give the same logits as the mapped files', async () => {
+    const mapped = await NativeEngine.open(dir).logits(TOKENS);
+    const copied = NativeEngine.open(dir, { weights: 'copy' });
+    const got = await copied.logits(TOKENS);
+    expect(maxAbsDiff(got, mapped)).toBe(0);
+    await copied.close();
+  });
+
   it('loads the original/ layout to the same logits', async () => {
     const engine = NativeEngine.open(dir, { layout: 'original' });
     expect(engine.checkpoint.layout).toBe('original');
