@@ -71,6 +71,8 @@ describe('harmonia run --route', () => {
       [['--route', join(dir, 'missing.json')], 'cannot read'],
       [['--backend', 'script:x.json', '--prices', 'p.json'], '--prices needs --route'],
     ] as const) {
+      const s = memoryIO();
+      expect(await main(['serve', ...args], s.io), `serve ${args.join(' ')}`).toBe(2);
       const t = memoryIO();
       expect(await main(['run', ...args, '--input', 'x'], t.io), args.join(' ')).toBe(2);
       expect(t.stderr()).toContain(msg);

@@ -72,4 +72,33 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
     expect(r.stdout).not.toMatch(/sugar|Preheat|oven|Search\./);
     expect(r.stderr).toContain('(stopped by monitor');
   });
+
+  it('routes with --route: the 20b arm answers a simple question, the 120b arm a hard one', {
+    timeout: 90_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-route-'));
+    dirs.push(dir);
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    await writeFile(join(docs, 'hours.md'), '# Hours\n\nThe shop opens at 9 on weekdays.\n');
+    await writeFile(join(dir, 'small.json'), JSON.stringify([H.final('small arm answered.')]));
+    await writeFile(join(dir, 'large.json'), JSON.stringify([H.final('large arm answered.')]));
+    await writeFile(
+      join(dir, 'questions.txt'),
+      'hi\n/reset\nMy router keeps dropping the connection every 20 minutes. I already restarted it, updated the firmware, changed the channel and moved it. It still drops on 5 GHz only. What else can I try?\n',
+    );
+    const route = `20b=script:${join(dir, 'small.json')},120b=script:${join(dir, 'large.json')}`;
+    const r = await sh(
+      `node ${BIN} start --route ${route} --docs ${docs} --db ${join(dir, 'db')} < ${join(dir, 'questions.txt')}`,
+    );
+    expect(r.stderr).toContain('routed: 20b, 120b');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.includes('arm answered'))).toEqual([
+      'small arm answered.',
+      'large arm answered.',
+    ]);
+    const both = await sh(`node ${BIN} start --route ${route} --backend script:x.json < /dev/null`);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('not both');
+  });
 });

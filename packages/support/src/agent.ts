@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BackendChooser, ModelSize, ToolNamespace } from '@harmonia/core';
+import { createRoutedBackend, parseRouteFlag, RouteConfigError, readPriceTable } from '@harmonia/router';
 import { faqBackend } from './backend.js';
 import { createSupportBot, type SupportBot, type SupportBotOptions } from './bot.js';
 import { defaultEmbedder, type Embedder } from './embedders.js';
@@ -76,7 +77,8 @@ export class FaqConfigError extends Error {
 
 /**
  * The FAQ agent configured from environment variables, as the Discord and Slack templates document them:
- * `HARMONIA_BACKEND` (required; a backend spec), `HARMONIA_DOCS`, `HARMONIA_DB`, `DOCS_BASE_URL`,
+ * `HARMONIA_BACKEND` (a backend spec) or `HARMONIA_ROUTE` (routed arms: `20b=SPEC,120b=SPEC` or a JSON config
+ * file; `HARMONIA_PRICES` a price table file), `HARMONIA_DOCS`, `HARMONIA_DB`, `DOCS_BASE_URL`,
  * `HARMONIA_MAX_REPLIES` (default 5). `extra` overrides anything (tests pass an embedder).
  */
 export async function faqAgentFromEnv(
@@ -87,8 +89,20 @@ export async function faqAgentFromEnv(
   const maxReplies = raw === undefined || raw === '' ? 5 : Number(raw);
   if (!Number.isInteger(maxReplies) || maxReplies < 1)
     throw new FaqConfigError(`HARMONIA_MAX_REPLIES must be a positive integer, got '${raw}'`);
+  let backend: Backend | BackendChooser;
+  if (env.HARMONIA_ROUTE) {
+    if (env.HARMONIA_BACKEND) throw new FaqConfigError('set HARMONIA_BACKEND or HARMONIA_ROUTE, not both');
+    try {
+      backend = await createRoutedBackend(parseRouteFlag(env.HARMONIA_ROUTE), {
+        ...(env.HARMONIA_PRICES ? { prices: readPriceTable(env.HARMONIA_PRICES) } : {}),
+      });
+    } catch (err) {
+      if (err instanceof RouteConfigError) throw new FaqConfigError(`HARMONIA_ROUTE: ${err.message}`);
+      throw err;
+    }
+  } else backend = await faqBackend(env.HARMONIA_BACKEND);
   return createFaqAgent({
-    backend: await faqBackend(env.HARMONIA_BACKEND),
+    backend,
     ...(env.HARMONIA_DOCS ? { docsDir: env.HARMONIA_DOCS } : {}),
     ...(env.HARMONIA_DB ? { db: env.HARMONIA_DB } : {}),
     ...(env.DOCS_BASE_URL ? { docsBaseUrl: env.DOCS_BASE_URL } : {}),

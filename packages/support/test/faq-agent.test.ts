@@ -76,6 +76,19 @@ describe('the FAQ support agent over the bundled docs (real LanceDB, scripted mo
     await expect(faqAgentFromEnv({ ...env, HARMONIA_MAX_REPLIES: 'lots' })).rejects.toBeInstanceOf(
       FaqConfigError,
     );
+    // Routed arms from the environment: the simple question goes to the 20b arm.
+    const routedAgent = await faqAgentFromEnv(
+      { ...env, HARMONIA_BACKEND: '', HARMONIA_ROUTE: `20b=script:${script},120b=script:/nonexistent.json` },
+      { embedder: new HashingEmbedder() },
+    ).catch((e: unknown) => e);
+    // The 120b arm's script file is missing: building the routed backend reads every arm.
+    expect((routedAgent as Error).message).toContain('nonexistent.json');
+    await expect(faqAgentFromEnv({ ...env, HARMONIA_ROUTE: `20b=script:${script}` })).rejects.toThrow(
+      /HARMONIA_BACKEND or HARMONIA_ROUTE, not both/,
+    );
+    await expect(
+      faqAgentFromEnv({ ...env, HARMONIA_BACKEND: '', HARMONIA_ROUTE: '30b=script:x.json' }),
+    ).rejects.toThrow(/HARMONIA_ROUTE: .*unknown arm '30b'/);
     const unset = await faqAgentFromEnv({}).catch((e: unknown) => e);
     expect(unset).toBeInstanceOf(BackendUnavailableError);
     expect((unset as Error).message).toContain('ollama pull gpt-oss:20b');

@@ -4,6 +4,7 @@
  * server-side. Runs until SIGINT/SIGTERM.
  */
 import {
+  type BackendSpec,
   backendFromSpec,
   type ConversationStore,
   McpNamespace,
@@ -11,13 +12,16 @@ import {
   parseBackendSpec,
   type ToolNamespace,
 } from '@harmonia/core';
+import { createRoutedBackend } from '@harmonia/router';
 import { createHarmoniaServer } from '@harmonia/server';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
-import { effortOf, mcpFromFlags } from './run.js';
+import { effortOf, mcpFromFlags, routeFromFlags } from './run.js';
 
 const FLAGS = {
   backend: { type: 'string' },
+  route: { type: 'string' },
+  prices: { type: 'string' },
   model: { type: 'string' },
   profile: { type: 'string' },
   tools: { type: 'string' },
@@ -39,6 +43,8 @@ previous_response_id, function tools, reasoning items), GET /v1/responses/{id}, 
 Every model name is served by the backend.
 
   --backend SPEC        URL, chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE, native:DIR
+  --route ARMS|FILE     instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
+                        20b-low=SPEC,…; FILE = JSON {arms, policy?, prices?}); --prices FILE sets the price table
   --model NAME          model for URL backends (default: the first one the server lists)
   --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
   --tools LIST          built-in tools run server-side: browser, python
@@ -63,8 +69,13 @@ export interface RunningServer {
 /** Starts the server from flags; resolves once it listens (the URL is printed on stdout). */
 export async function startServe(args: string[], io: CliIO): Promise<RunningServer> {
   const v = parseFlags(args, FLAGS).values;
-  if (!v.backend)
-    throw new UsageError('--backend is required (URL, ollama:MODEL, script:FILE or native:DIR)');
+  if (v.backend && v.route) throw new UsageError('give --backend or --route, not both');
+  if (v.prices && !v.route) throw new UsageError('--prices needs --route');
+  if (!v.backend && !v.route)
+    throw new UsageError(
+      '--backend is required (URL, ollama:MODEL, script:FILE or native:DIR), or --route ARMS',
+    );
+  const route = v.route ? routeFromFlags(v.route, v.prices) : undefined;
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port must be an integer from 0 to 65535, got '${v.port}'`);
@@ -76,7 +87,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
       throw new UsageError('--max-turns must be a positive integer');
   }
   const effort = effortOf(v.effort);
-  const spec = parseBackendSpec(v.backend);
+  const spec = v.backend ? parseBackendSpec(v.backend) : undefined;
   const mcp = mcpFromFlags(v.mcp).map((c) => new McpNamespace(c));
   const loaded = await resolveTools(v.tools);
   const tools: ToolNamespace[] = [];
@@ -96,10 +107,16 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     await disposeTools(tools);
     throw err;
   }
-  const backend = await backendFromSpec(spec, {
+  const backendFlags = {
     ...(v.model ? { model: v.model } : {}),
     ...(v.profile ? { profile: v.profile } : {}),
-  });
+  };
+  const backend = route
+    ? await createRoutedBackend(route.config, {
+        flags: backendFlags,
+        ...(route.prices ? { prices: route.prices } : {}),
+      })
+    : await backendFromSpec(spec as BackendSpec, backendFlags);
   const apiKey = v['api-key'] ?? process.env.HARMONIA_API_KEY;
   let store: ConversationStore | undefined;
   try {
@@ -134,7 +151,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     throw new UsageError(`cannot listen on ${v.host}:${port}: ${(err as Error).message}`);
   }
   io.stdout.write(
-    `harmonia serve: listening on ${url}/v1 · backend ${'kind' in backend ? backend.id : 'chooser'}\n`,
+    `harmonia serve: listening on ${url}/v1 · backend ${'kind' in backend ? backend.id : `routed (${backend.arms.join(', ')})`}\n`,
   );
   return {
     url,

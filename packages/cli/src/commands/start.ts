@@ -6,13 +6,16 @@
  */
 import { createInterface } from 'node:readline';
 import { McpNamespace } from '@harmonia/core';
+import { createRoutedBackend } from '@harmonia/router';
 import { createFaqAgent, type FaqAgent, type SupportReply } from '@harmonia/support';
-import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
+import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { embedderOf, fail, resolveBackend } from './faq.js';
-import { mcpFromFlags } from './run.js';
+import { mcpFromFlags, routeFromFlags } from './run.js';
 
 const OPTIONS = {
   backend: { type: 'string' },
+  route: { type: 'string' },
+  prices: { type: 'string' },
   model: { type: 'string' },
   docs: { type: 'string' },
   product: { type: 'string' },
@@ -35,6 +38,8 @@ Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
 
   --backend SPEC  default $HARMONIA_BACKEND: http://127.0.0.1:11434 (Ollama), http://127.0.0.1:8000 (vLLM),
                   native:/models/gpt-oss-20b (local checkpoint), ollama:MODEL, script:FILE
+  --route ARMS|FILE  instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
+                  20b-low=SPEC,…; FILE = JSON {arms, policy?, prices?}); --prices FILE sets the price table
   --model NAME    model on the server (default: the first gpt-oss model it lists)
   --docs DIR      docs folder (default: the bundled Harmonia docs)
   --product NAME  what the bot supports, used in its instructions and refusal (default Harmonia)
@@ -53,10 +58,18 @@ export const startCommand: Command = {
       io.stdout.write(HELP);
       return 0;
     }
+    if (values.backend && values.route) throw new UsageError('give --backend or --route, not both');
+    if (values.prices && !values.route) throw new UsageError('--prices needs --route');
+    const route = values.route ? routeFromFlags(values.route, values.prices) : undefined;
     let agent: FaqAgent;
     const mcp = mcpFromFlags(values.mcp).map((c) => new McpNamespace(c));
     try {
-      const backend = await resolveBackend(values.backend, values.model);
+      const backend = route
+        ? await createRoutedBackend(route.config, {
+            ...(values.model ? { flags: { model: values.model } } : {}),
+            ...(route.prices ? { prices: route.prices } : {}),
+          })
+        : await resolveBackend(values.backend, values.model);
       agent = await createFaqAgent({
         backend,
         embedder: embedderOf(values.embedder),
@@ -67,7 +80,7 @@ export const startCommand: Command = {
       });
       for (const m of mcp) await m.prepare();
       io.stderr.write(
-        `Harmonia support bot (${backend.id}, ${agent.report.chunks} doc entries). /exit to leave.\n`,
+        `Harmonia support bot (${'kind' in backend ? backend.id : `routed: ${backend.arms.join(', ')}`}, ${agent.report.chunks} doc entries). /exit to leave.\n`,
       );
     } catch (err) {
       for (const m of mcp) await m.dispose();
