@@ -76,7 +76,9 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     NetworkDisabled: true,
     HostConfig: {
       NetworkMode: 'none',
-      Init: true,
+      // No init: the kernel's supervisor is PID 1 itself (it reaps, forwards SIGINT, and cannot be killed or
+      // have its protocol fds opened from inside).
+      Init: false,
       Memory: limits.memoryBytes,
       MemorySwap: limits.memoryBytes,
       NanoCpus: Math.round(limits.cpus * 1e9),

@@ -1,44 +1,171 @@
 /**
- * The Python kernel that runs as the container's main process (`python3 -u -c KERNEL_SOURCE`).
+ * The Python kernel: the container's main process (PID 1, `python3 -u -c KERNEL_SOURCE`) and a worker it forks.
  *
  * Protocol over the container's stdin/stdout (attach stream, no TTY, so Docker frames stdout and stderr apart):
- *   request  (one JSON line on stdin):  {"id": str, "code": str, "max_output": int}
+ *   request  (one JSON line on stdin):  {"id": str, "code": str, "max_output": int, "timeout_ms"?: int}
  *   reply    (one JSON line on stdout): {"id", "output", "truncated", "output_bytes", "error", "interrupted",
  *                                        "files", "figures", "seconds"}
  * The first line on stdout is {"ready": true, "python": "3.x.y"}.
  *
- * The kernel keeps the protocol channels on private duplicates of fds 0 and 1, points fd 0 at /dev/null (so `input()`
- * cannot eat requests) and points fds 1 and 2 at one pipe: print(), tracebacks, warnings and subprocess output all
- * land there in the order they were written. Cells run in one persistent globals dict; a
- * trailing expression is evaluated and its repr printed, like a notebook cell. SIGINT raises KeyboardInterrupt in the
- * cell (the host sends it on timeout) and the state survives. Forked children that fall out of a cell exit at once so
- * they never read requests. With HARMONIA_IDLE_EXIT set, the kernel exits after that many idle seconds.
+ * The protocol channel is out of reach of user code. Only the supervisor (PID 1) holds stdin and stdout; it makes
+ * itself non-dumpable, so a process of the same user cannot open /proc/1/fd/* or ptrace it, and as PID 1 it cannot
+ * be killed from inside. User code runs in the worker, a forked child with fd 0 on /dev/null, fds 1 and 2 on one
+ * output pipe (print(), tracebacks, warnings and subprocess output in the order they were written), and two private
+ * pipes to the supervisor: commands in, a small status line out. The supervisor builds every reply itself from the
+ * output pipe it reads (bounded head + tail), and checks the worker's status line for size and types.
+ *
+ * Cells run in one persistent globals dict; a trailing expression is evaluated and its repr printed, like a notebook
+ * cell. SIGINT to the container reaches the supervisor, which passes it to the worker: KeyboardInterrupt in the cell,
+ * state kept. Forked children that fall out of a cell exit at once. The supervisor stops by itself when its stdin
+ * closes (the owning process went away, even during a busy cell), when a cell outlives its `timeout_ms` by far
+ * (interrupt at +5 s, kill at +15 s: nobody is waiting any more), after HARMONIA_IDLE_EXIT idle seconds, and when the
+ * worker dies (with the worker's exit code, so the host can tell why).
  */
 export const KERNEL_SOURCE = String.raw`
-import ast, builtins, json, linecache, os, select, signal, sys, threading, time, traceback, warnings
+import ast, builtins, json, linecache, os, select, signal, sys, time, traceback, warnings
 
-MAIN_PID = os.getpid()
+SUPERVISOR_PID = os.getpid()
 with open('/proc/self/cmdline', 'rb') as _f:
     MY_CMDLINE = _f.read()
 DATA_DIR = '/mnt/data'
 IDLE_EXIT = float(os.environ.get('HARMONIA_IDLE_EXIT') or 0)
 MAX_LISTED_FILES = 200
+MAX_STATUS_LINE = 1 << 16
 
+
+def set_dumpable(on):
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(4, 1 if on else 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except Exception:
+        pass
+
+
+set_dumpable(False)
 req_fd = os.dup(0)
 reply_fd = os.dup(1)
-null_fd = os.open(os.devnull, os.O_RDONLY)
+null_fd = os.open(os.devnull, os.O_RDWR)
 os.dup2(null_fd, 0)
+os.dup2(null_fd, 1)
 os.close(null_fd)
-# Cell output goes through a pipe that a pump thread drains into a bounded head + tail buffer: no disk is used, a
-# full /tmp cannot swallow output, and endless printing costs memory only up to the limit.
-out_r, out_w = os.pipe()
-os.dup2(out_w, 1)
-os.dup2(out_w, 2)
-os.close(out_w)
-os.set_blocking(out_r, False)
-out_lock = threading.Lock()
+for fd in (req_fd, reply_fd):
+    os.set_inheritable(fd, False)
+try:
+    os.chdir(DATA_DIR)
+except OSError:
+    pass
 
 
+# ---------------------------------------------------------------- the worker: runs user code, holds no protocol fd
+def worker_main(cmd_r, status_w, out_w):
+    os.close(req_fd)
+    os.close(reply_fd)
+    set_dumpable(True)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(out_w, 1)
+    os.dup2(out_w, 2)
+    os.close(out_w)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.stdout = open(1, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
+    sys.stderr = open(2, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
+    sys.__stdout__ = sys.stdout
+    sys.__stderr__ = sys.stderr
+    sys.stdin = open(0, 'r', closefd=False)
+    sys.__stdin__ = sys.stdin
+    warnings.filterwarnings('ignore', message='.*non-interactive.*cannot be shown')
+    warnings.filterwarnings('ignore', message='.*is non-interactive, and thus cannot be shown')
+    worker_pid = os.getpid()
+
+    def display(*objs):
+        # Notebook code often calls display(); show each value's repr like a cell result.
+        for obj in objs:
+            print(repr(obj))
+
+    user_globals = {'__name__': '__main__', '__builtins__': builtins, 'display': display}
+    state = {'cells': 0}
+
+    def save_figures():
+        plt = sys.modules.get('matplotlib.pyplot')
+        if plt is None:
+            return []
+        saved = []
+        for num in list(plt.get_fignums()):
+            fig = plt.figure(num)
+            path = os.path.join(DATA_DIR, 'figure-%d-%d.png' % (state['cells'], num))
+            try:
+                fig.savefig(path, format='png', dpi=100, bbox_inches='tight')
+                saved.append(path)
+            except Exception as exc:
+                sys.stderr.write('could not save figure %d: %s\n' % (num, exc))
+            plt.close(fig)
+        return saved
+
+    def run_cell(code):
+        state['cells'] += 1
+        filename = '<cell-%d>' % state['cells']
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        try:
+            tree = ast.parse(code, filename, 'exec')
+        except SyntaxError as exc:
+            raise exc.with_traceback(None) from None
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        exec(compile(tree, filename, 'exec'), user_globals)
+        if last is not None:
+            value = eval(compile(last, filename, 'eval'), user_globals)
+            if value is not None:
+                user_globals['_'] = value
+                print(repr(value))
+
+    def format_exception(exc):
+        tb = exc.__traceback__
+        # Drop the kernel's own frames: the model should see only its cell and the libraries it called.
+        while tb is not None and tb.tb_frame.f_code.co_filename == '<string>':
+            tb = tb.tb_next
+        return ''.join(traceback.format_exception(type(exc), exc, tb))
+
+    pending = b''
+    while True:
+        try:
+            while b'\n' not in pending:
+                chunk = os.read(cmd_r, 1 << 16)
+                if not chunk:
+                    os._exit(0)
+                pending += chunk
+            line, pending = pending.split(b'\n', 1)
+            cmd = json.loads(line)
+            code = cmd.get('code', '')
+            error = None
+            interrupted = False
+            try:
+                try:
+                    run_cell(code)
+                finally:
+                    if os.getpid() != worker_pid:
+                        os._exit(0)
+            except KeyboardInterrupt as exc:
+                interrupted = True
+                error = 'KeyboardInterrupt'
+                sys.stderr.write(format_exception(exc))
+            except BaseException as exc:
+                error = type(exc).__name__
+                sys.stderr.write(format_exception(exc))
+            figures = save_figures()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            status = {'seq': cmd.get('seq'), 'error': error, 'interrupted': interrupted, 'figures': figures}
+            status = (json.dumps(status) + '\n').encode()
+            while status:
+                status = status[os.write(status_w, status):]
+        except KeyboardInterrupt:
+            # An interrupt between cells (the host timed out just as a cell finished): report nothing, go on.
+            continue
+
+
+# ---------------------------------------------------------------- the supervisor: PID 1, the only protocol holder
 class Capture:
     def __init__(self):
         self.reset(20000)
@@ -59,55 +186,54 @@ class Capture:
         if data:
             self.tail = (self.tail + data)[-self.tail_limit:] if self.tail_limit else b''
 
-    def drain(self):
-        # Caller holds out_lock: take whatever is still in the pipe.
-        while True:
-            try:
-                data = os.read(out_r, 1 << 16)
-            except BlockingIOError:
-                return
-            if not data:
-                return
-            self.feed(data)
+    def text(self):
+        head, tail, total = bytes(self.head), self.tail, self.total
+        kept = len(head) + len(tail)
+        if total <= kept:
+            return (head + tail).decode('utf-8', 'replace'), False, total
+        marker = '\n[... %d bytes of output truncated ...]\n' % (total - kept)
+        return head.decode('utf-8', 'replace') + marker + tail.decode('utf-8', 'replace'), True, total
 
 
 capture = Capture()
+out_r, out_w = os.pipe()
+os.set_blocking(out_r, False)
+worker = {'pid': 0, 'cmd': -1, 'status': -1}
 
 
-def pump():
-    while True:
-        select.select([out_r], [], [])
-        with out_lock:
-            capture.drain()
-
-
-threading.Thread(target=pump, name='harmonia-output-pump', daemon=True).start()
-sys.stdout = open(1, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
-sys.stderr = open(2, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
-sys.__stdout__ = sys.stdout
-sys.__stderr__ = sys.stderr
-warnings.filterwarnings('ignore', message='.*non-interactive.*cannot be shown')
-warnings.filterwarnings('ignore', message='.*is non-interactive, and thus cannot be shown')
-try:
-    os.chdir(DATA_DIR)
-except OSError:
-    pass
-
-def display(*objs):
-    # Notebook code often calls display(); show each value's repr like a cell result.
-    for obj in objs:
-        print(repr(obj))
-
-
-user_globals = {'__name__': '__main__', '__builtins__': builtins, 'display': display}
-cell_count = 0
+def start_worker():
+    cmd_r, cmd_w = os.pipe()
+    status_r, status_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(cmd_w)
+            os.close(status_r)
+            os.close(out_r)
+            worker_main(cmd_r, status_w, out_w)
+        finally:
+            os._exit(1)
+    os.close(cmd_r)
+    os.close(status_w)
+    os.set_blocking(status_r, False)
+    worker.update(pid=pid, cmd=cmd_w, status=status_r)
 
 
 def send(obj):
     data = (json.dumps(obj) + '\n').encode('utf-8')
     while data:
-        n = os.write(reply_fd, data)
-        data = data[n:]
+        data = data[os.write(reply_fd, data):]
+
+
+def drain_output():
+    while True:
+        try:
+            data = os.read(out_r, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            return
+        capture.feed(data)
 
 
 def snapshot():
@@ -126,43 +252,6 @@ def snapshot():
     return found
 
 
-def save_figures():
-    plt = sys.modules.get('matplotlib.pyplot')
-    if plt is None:
-        return []
-    saved = []
-    for num in list(plt.get_fignums()):
-        fig = plt.figure(num)
-        path = os.path.join(DATA_DIR, 'figure-%d-%d.png' % (cell_count, num))
-        try:
-            fig.savefig(path, format='png', dpi=100, bbox_inches='tight')
-            saved.append(path)
-        except Exception as exc:
-            sys.stderr.write('could not save figure %d: %s\n' % (num, exc))
-        plt.close(fig)
-    return saved
-
-
-def run_cell(code):
-    global cell_count
-    cell_count += 1
-    filename = '<cell-%d>' % cell_count
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    try:
-        tree = ast.parse(code, filename, 'exec')
-    except SyntaxError as exc:
-        raise exc.with_traceback(None) from None
-    last = None
-    if tree.body and isinstance(tree.body[-1], ast.Expr):
-        last = ast.Expression(tree.body.pop().value)
-    exec(compile(tree, filename, 'exec'), user_globals)
-    if last is not None:
-        value = eval(compile(last, filename, 'eval'), user_globals)
-        if value is not None:
-            user_globals['_'] = value
-            print(repr(value))
-
-
 def pids_near_limit():
     for base in ('/sys/fs/cgroup/pids/', '/sys/fs/cgroup/'):
         try:
@@ -179,7 +268,7 @@ def pids_near_limit():
 def kernel_copies():
     found = []
     for name in os.listdir('/proc'):
-        if not name.isdigit() or int(name) in (1, MAIN_PID):
+        if not name.isdigit() or int(name) in (SUPERVISOR_PID, worker['pid']):
             continue
         try:
             with open('/proc/%s/cmdline' % name, 'rb') as f:
@@ -191,7 +280,7 @@ def kernel_copies():
 
 
 def stop_fork_bomb():
-    # A cell left the process table (nearly) full of forked copies of this kernel, a fork bomb: freeze them so none
+    # A cell left the process table (nearly) full of forked copies of the worker, a fork bomb: freeze them so none
     # can fork again, then kill them all. Processes that exec'd something else are left alone. A copy can be in the
     # middle of fork() when it is frozen, so repeat until a scan finds none (bounded: 3 s).
     killed = 0
@@ -216,136 +305,200 @@ def stop_fork_bomb():
             except OSError:
                 pass
         killed += len(stopped)
-        reap_children()
+        reap()
         time.sleep(0.02)
-    reap_children()
+    reap()
     return killed
 
 
-def reap_children():
+def reap():
+    """Reaps every exited child (PID 1 adopts orphans); exits with the worker's status if the worker is gone."""
     while True:
         try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
-                return
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
+        if pid == 0:
+            return
+        if pid == worker['pid']:
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code if code >= 0 else 128 - code)
 
 
-def format_exception(exc):
-    tb = exc.__traceback__
-    # Drop the kernel's own frames: the model should see only its cell and the libraries it called.
-    while tb is not None and tb.tb_frame.f_code.co_filename == '<string>':
-        tb = tb.tb_next
-    return ''.join(traceback.format_exception(type(exc), exc, tb))
-
-
-def read_output():
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with out_lock:
-        capture.drain()
-        head, tail, total = bytes(capture.head), capture.tail, capture.total
-    kept = len(head) + len(tail)
-    if total <= kept:
-        return (head + tail).decode('utf-8', 'replace'), False, total
-    marker = '\n[... %d bytes of output truncated ...]\n' % (total - kept)
-    return head.decode('utf-8', 'replace') + marker + tail.decode('utf-8', 'replace'), True, total
-
-
-def handle(request):
-    started = time.monotonic()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    with out_lock:
-        capture.drain()
-        capture.reset(int(request.get('max_output') or 20000))
-    before = snapshot()
-    error = None
-    failure = None
-    interrupted = False
+def status_line(buf, seq):
+    """The worker's status for cell number seq, checked: a dict with the expected types, or None."""
     try:
+        st = json.loads(buf)
+    except ValueError:
+        return None
+    if not isinstance(st, dict) or st.get('seq') != seq:
+        return None
+    error = st.get('error')
+    figures = st.get('figures')
+    if error is not None and not (isinstance(error, str) and len(error) <= 200):
+        return None
+    if not isinstance(st.get('interrupted'), bool) or not isinstance(figures, list):
+        return None
+    figures = [f for f in figures[:100] if isinstance(f, str) and f.startswith(DATA_DIR + '/') and len(f) < 4096]
+    return {'error': error, 'interrupted': st['interrupted'], 'figures': figures}
+
+
+def on_sigint(signum, frame):
+    if current['request'] is not None and worker['pid']:
         try:
-            run_cell(request.get('code', ''))
-        finally:
-            if os.getpid() != MAIN_PID:
-                os._exit(0)
-    except KeyboardInterrupt as exc:
-        interrupted = True
-        error = 'KeyboardInterrupt'
-        sys.stderr.write(format_exception(exc))
-    except BaseException as exc:
-        failure = exc
-        error = type(exc).__name__
-        sys.stderr.write(format_exception(exc))
-    fork_failed = isinstance(failure, BlockingIOError)
-    if fork_failed or pids_near_limit() or len(kernel_copies()) >= 16:
+            os.kill(worker['pid'], signal.SIGINT)
+        except OSError:
+            pass
+
+
+current = {'request': None}
+signal.signal(signal.SIGINT, on_sigint)
+
+
+def worker_died():
+    # The worker's status pipe closed: it exited or was killed (out of memory, say). Exit with its status, so
+    # Docker records it and the host can say why the state was lost.
+    try:
+        _, status = os.waitpid(worker['pid'], 0)
+        code = os.waitstatus_to_exitcode(status)
+    except ChildProcessError:
+        code = 1
+    os._exit(code if code >= 0 else 128 - code)
+
+
+def kill_worker_and_exit(code):
+    try:
+        os.kill(worker['pid'], signal.SIGKILL)
+    except OSError:
+        pass
+    os._exit(code)
+
+
+def run_request(request):
+    """Runs one cell in the worker while still reading stdin (for its end) and the output pipe."""
+    global req_pending
+    started = time.monotonic()
+    drain_output()
+    try:
+        limit = int(request.get('max_output') or 20000)
+    except (TypeError, ValueError):
+        limit = 20000
+    capture.reset(max(0, min(limit, 64 << 20)))
+    before = snapshot()
+    current['request'] = request
+    code = request.get('code', '')
+    seq = worker['seq'] = worker.get('seq', 0) + 1
+    cmd = (json.dumps({'code': code if isinstance(code, str) else '', 'seq': seq}) + '\n').encode()
+    while cmd:
+        cmd = cmd[os.write(worker['cmd'], cmd):]
+    timeout_ms = request.get('timeout_ms')
+    deadline = started + timeout_ms / 1000 if isinstance(timeout_ms, (int, float)) and timeout_ms > 0 else None
+    interrupted_by_us = False
+    buf = b''
+    status = None
+    while status is None:
+        wait = 1.0
+        if deadline is not None:
+            now = time.monotonic()
+            if now > deadline + 15:
+                kill_worker_and_exit(137)
+            if now > deadline + 5 and not interrupted_by_us:
+                interrupted_by_us = True
+                on_sigint(None, None)
+        ready, _, _ = select.select([worker['status'], out_r, req_fd], [], [], wait)
+        reap()
+        if out_r in ready:
+            drain_output()
+        if req_fd in ready:
+            chunk = os.read(req_fd, 1 << 16)
+            if not chunk:
+                kill_worker_and_exit(0)  # the owner went away: nobody will read the answer
+            req_pending += chunk
+        if worker['status'] in ready:
+            try:
+                chunk = os.read(worker['status'], MAX_STATUS_LINE)
+            except BlockingIOError:
+                chunk = b''
+                continue
+            if not chunk:
+                worker_died()
+            buf += chunk
+            # The cell can write to this pipe too: lines that are not this cell's well-formed status are dropped,
+            # and so is a line that grows past the limit.
+            while b'\n' in buf and status is None:
+                line, buf = buf.split(b'\n', 1)
+                status = status_line(line, seq)
+            if len(buf) > MAX_STATUS_LINE:
+                buf = b''
+    current['request'] = None
+    drain_output()
+    if status['error'] == 'BlockingIOError' or pids_near_limit() or len(kernel_copies()) >= 16:
         killed = stop_fork_bomb()
         if killed:
-            sys.stderr.write('[sandbox: the process limit was reached; %d forked copies of the kernel were killed]\n' % killed)
-    figures = save_figures()
+            capture.feed(('[sandbox: the process limit was reached; %d forked copies of the kernel were killed]\n' % killed).encode())
+    drain_output()
     after = snapshot()
     changed = [p for p, st in after.items() if before.get(p) != st]
-    output, truncated, size = read_output()
+    output, truncated, size = capture.text()
     return {
         'id': request.get('id'),
         'output': output,
         'truncated': truncated,
         'output_bytes': size,
-        'error': error,
-        'interrupted': interrupted,
+        'error': status['error'],
+        'interrupted': status['interrupted'],
         'files': changed[:MAX_LISTED_FILES],
         'files_total': len(after),
-        'figures': figures,
+        'figures': status['figures'],
         'seconds': time.monotonic() - started,
     }
 
 
-pending = b''
+req_pending = b''
 
 
 def read_request():
     """Next request line, or None at end of input or after HARMONIA_IDLE_EXIT idle seconds."""
-    global pending
+    global req_pending
+    idle_since = time.monotonic()
     while True:
-        nl = pending.find(b'\n')
+        nl = req_pending.find(b'\n')
         if nl >= 0:
-            line, pending = pending[:nl], pending[nl + 1:]
+            line, req_pending = req_pending[:nl], req_pending[nl + 1:]
             if line.strip():
                 return line
             continue
-        if IDLE_EXIT > 0:
-            ready, _, _ = select.select([req_fd], [], [], IDLE_EXIT)
-            if not ready:
+        ready, _, _ = select.select([req_fd, out_r], [], [], 1.0)
+        reap()
+        if out_r in ready:
+            drain_output()
+        if req_fd in ready:
+            chunk = os.read(req_fd, 1 << 16)
+            if not chunk:
                 return None
-        chunk = os.read(req_fd, 1 << 16)
-        if not chunk:
+            req_pending += chunk
+            idle_since = time.monotonic()
+        elif IDLE_EXIT > 0 and time.monotonic() - idle_since > IDLE_EXIT:
             return None
-        pending += chunk
 
 
 def main():
+    start_worker()
+    os.close(out_w)
     send({'ready': True, 'python': sys.version.split()[0]})
     while True:
+        line = read_request()
+        if line is None:
+            kill_worker_and_exit(0)
         try:
-            line = read_request()
-            if line is None:
-                return
-            try:
-                request = json.loads(line)
-            except ValueError as exc:
-                send({'id': None, 'output': 'bad request: %s' % exc, 'error': 'ProtocolError'})
-                continue
-            try:
-                reply = handle(request)
-            except KeyboardInterrupt:
-                # The interrupt landed after the cell, while its output was being collected: still answer.
-                reply = {'id': request.get('id'), 'output': '', 'error': 'KeyboardInterrupt', 'interrupted': True}
-            send(reply)
-        except KeyboardInterrupt:
-            # An interrupt that arrived between cells (the host timed out just as a cell finished): ignore it.
+            request = json.loads(line)
+            if not isinstance(request, dict):
+                raise ValueError('a request is a JSON object')
+        except ValueError as exc:
+            send({'id': None, 'output': 'bad request: %s' % exc, 'error': 'ProtocolError'})
             continue
+        send(run_request(request))
 
 
 main()
-os._exit(0)
 `;

@@ -14,7 +14,7 @@ import {
 } from './container.js';
 import { PythonSandboxError } from './errors.js';
 import { defaultImageTag, imageExists } from './image.js';
-import { KernelConnection, type KernelReply } from './session.js';
+import { KernelConnection, type KernelReply, maxLineBytes } from './session.js';
 
 export interface PythonSandboxOptions {
   /** Docker client; default `new Docker()` (DOCKER_HOST or /var/run/docker.sock). */
@@ -111,6 +111,10 @@ export class PythonSandbox {
     }
     if (options.exitHooks ?? !options.detached) installExitHooks();
     live.add(this);
+  }
+
+  private get maxLine(): number {
+    return maxLineBytes(this.options.maxOutputBytes ?? 20_000);
   }
 
   get idleTimeoutMs(): number {
@@ -262,7 +266,7 @@ export class PythonSandbox {
     const mine = this.options.detached ? DETACHED_OWNER : String(process.pid);
     for (const info of await this.list({ session: sessionId })) {
       if (info.State !== 'running' || info.Labels?.[LABEL_OWNER] !== mine) continue;
-      const conn = await KernelConnection.adopt(this.docker.getContainer(info.Id), 3000).catch(
+      const conn = await KernelConnection.adopt(this.docker.getContainer(info.Id), 3000, this.maxLine).catch(
         () => undefined,
       );
       if (conn) return conn;
@@ -283,7 +287,7 @@ export class PythonSandbox {
     };
     const container = await this.docker.createContainer(containerSpec(input));
     try {
-      return await KernelConnection.start(container, this.options.startTimeoutMs ?? 30_000);
+      return await KernelConnection.start(container, this.options.startTimeoutMs ?? 30_000, this.maxLine);
     } catch (err) {
       await this.remove(container);
       throw err;
@@ -309,7 +313,7 @@ export class PythonSandbox {
       const lostBefore = session.lostReason;
       session.lostReason = undefined;
       const maxOutput = this.options.maxOutputBytes ?? 20_000;
-      const id = session.conn.send(code, maxOutput);
+      const id = session.conn.send(code, maxOutput, timeoutMs);
       let waited = await session.conn.wait(id, timeoutMs, opts.signal);
       let timedOut = false;
       if (waited.kind === 'timeout') {
@@ -334,7 +338,7 @@ export class PythonSandbox {
       const reason =
         waited.kind === 'timeout'
           ? 'the kernel did not answer an interrupt'
-          : await this.deathReason(session);
+          : (session.conn.failure ?? (await this.deathReason(session)));
       await this.replace(session, reason);
       return {
         ...base,

@@ -18,6 +18,47 @@ export interface KernelReply {
   seconds: number;
 }
 
+/** Bytes one protocol line may take before the kernel is treated as broken (replies hold at most the output cap). */
+export function maxLineBytes(maxOutputBytes: number): number {
+  // JSON escapes can turn one output byte into six (\u0001); file lists and fields add the rest.
+  return 8 * maxOutputBytes + (1 << 20);
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+/** Checks a reply's fields and types; returns the reply, or why it is not one. */
+export function checkReply(msg: Record<string, unknown>): KernelReply | string {
+  const bad = (field: string, want: string) => `the kernel sent a malformed reply (${field} is not ${want})`;
+  if (typeof msg.id !== 'string') return bad('id', 'a string');
+  if (typeof msg.output !== 'string') return bad('output', 'a string');
+  if (msg.error !== null && msg.error !== undefined && typeof msg.error !== 'string') {
+    return bad('error', 'a string or null');
+  }
+  for (const k of ['truncated', 'interrupted'] as const) {
+    if (msg[k] !== undefined && typeof msg[k] !== 'boolean') return bad(k, 'true or false');
+  }
+  for (const k of ['output_bytes', 'files_total', 'seconds'] as const) {
+    if (msg[k] !== undefined && (typeof msg[k] !== 'number' || !Number.isFinite(msg[k]))) {
+      return bad(k, 'a number');
+    }
+  }
+  for (const k of ['files', 'figures'] as const) {
+    if (msg[k] !== undefined && !isStrings(msg[k])) return bad(k, 'a list of strings');
+  }
+  return {
+    id: msg.id,
+    output: msg.output,
+    truncated: (msg.truncated as boolean | undefined) ?? false,
+    output_bytes: (msg.output_bytes as number | undefined) ?? Buffer.byteLength(msg.output),
+    error: (msg.error as string | null | undefined) ?? null,
+    interrupted: (msg.interrupted as boolean | undefined) ?? false,
+    files: (msg.files as string[] | undefined) ?? [],
+    files_total: (msg.files_total as number | undefined) ?? 0,
+    figures: (msg.figures as string[] | undefined) ?? [],
+    seconds: (msg.seconds as number | undefined) ?? 0,
+  };
+}
+
 /** How waiting for a reply ended. */
 export type WaitResult = { kind: 'reply'; reply: KernelReply } | { kind: 'timeout' } | { kind: 'died' };
 
@@ -31,7 +72,10 @@ interface Pending {
  * restarts: `send` writes a request, `wait` waits for its reply, for a deadline, or for the kernel to die.
  */
 export class KernelConnection {
-  private buffer = '';
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Why the connection was dropped on our side (a reply too large or malformed), if it was. */
+  failure?: string;
   private readonly pending = new Map<string, Pending>();
   private readonly replies = new Map<string, KernelReply>();
   private readyResolve?: (ok: boolean) => void;
@@ -41,13 +85,14 @@ export class KernelConnection {
   private constructor(
     readonly container: Docker.Container,
     private readonly stream: Duplex,
+    private readonly maxLine: number,
   ) {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     container.modem.demuxStream(stream, stdout, stderr);
-    stdout.on('data', (chunk: Buffer) => this.onStdout(chunk.toString('utf8')));
+    stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     stderr.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
+      this.stderrTail = (this.stderrTail + chunk.subarray(-4000).toString('utf8')).slice(-4000);
     });
     const onEnd = () => this.onEnd();
     stream.on('end', onEnd);
@@ -56,9 +101,13 @@ export class KernelConnection {
   }
 
   /** Attaches to a created (not yet started) container, starts it and waits for the kernel's ready line. */
-  static async start(container: Docker.Container, readyTimeoutMs: number): Promise<KernelConnection> {
+  static async start(
+    container: Docker.Container,
+    readyTimeoutMs: number,
+    maxLine = maxLineBytes(20_000),
+  ): Promise<KernelConnection> {
     const stream = await attach(container);
-    const conn = new KernelConnection(container, stream);
+    const conn = new KernelConnection(container, stream, maxLine);
     const ready = new Promise<boolean>((resolve) => {
       conn.readyResolve = resolve;
     });
@@ -82,9 +131,10 @@ export class KernelConnection {
   static async adopt(
     container: Docker.Container,
     pingTimeoutMs: number,
+    maxLine = maxLineBytes(20_000),
   ): Promise<KernelConnection | undefined> {
     const stream = await attach(container);
-    const conn = new KernelConnection(container, stream);
+    const conn = new KernelConnection(container, stream, maxLine);
     const id = conn.send('', 1000);
     let result = await conn.wait(id, pingTimeoutMs);
     if (result.kind === 'timeout') {
@@ -106,10 +156,14 @@ export class KernelConnection {
     return this.stderrTail;
   }
 
-  /** Writes one request; returns its id. */
-  send(code: string, maxOutput: number): string {
+  /**
+   * Writes one request; returns its id. With `timeoutMs` the kernel also enforces the limit itself (interrupt at
+   * +5 s, stop at +15 s), so a cell nobody waits for any more cannot run on.
+   */
+  send(code: string, maxOutput: number, timeoutMs?: number): string {
     const id = randomUUID();
-    this.stream.write(`${JSON.stringify({ id, code, max_output: maxOutput })}\n`);
+    const req = { id, code, max_output: maxOutput, ...(timeoutMs ? { timeout_ms: timeoutMs } : {}) };
+    this.stream.write(`${JSON.stringify(req)}\n`);
     return id;
   }
 
@@ -149,15 +203,34 @@ export class KernelConnection {
     this.pending.clear();
   }
 
-  private onStdout(text: string): void {
-    this.buffer += text;
-    let nl = this.buffer.indexOf('\n');
+  private onStdout(chunk: Buffer): void {
+    if (!this.alive) return;
+    let start = 0;
+    let nl = chunk.indexOf(10);
     while (nl >= 0) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      this.onLine(line);
-      nl = this.buffer.indexOf('\n');
+      const part = chunk.subarray(start, nl);
+      const line = this.buffered === 0 ? part : Buffer.concat([...this.chunks, part]);
+      this.chunks = [];
+      this.buffered = 0;
+      this.onLine(line.toString('utf8'));
+      if (!this.alive) return;
+      start = nl + 1;
+      nl = chunk.indexOf(10, start);
     }
+    if (start < chunk.length) {
+      this.chunks.push(chunk.subarray(start));
+      this.buffered += chunk.length - start;
+      // A line this long is no reply: stop reading before it costs memory, and drop the kernel.
+      if (this.buffered > this.maxLine) this.fail(`the kernel sent a reply over ${this.maxLine} bytes`);
+    }
+  }
+
+  /** Drops a kernel that broke the protocol; pending calls end as `died`, and `failure` says why. */
+  private fail(reason: string): void {
+    this.failure = reason;
+    this.chunks = [];
+    this.buffered = 0;
+    this.close();
   }
 
   private onLine(line: string): void {
@@ -167,15 +240,19 @@ export class KernelConnection {
     } catch {
       return; // not ours (nothing else should write here; ignore rather than fail a call)
     }
-    if (typeof msg !== 'object' || msg === null) return;
-    if ((msg as { ready?: boolean }).ready === true) {
+    if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) return;
+    if ((msg as { ready?: unknown }).ready === true) {
       this.readyResolve?.(true);
       return;
     }
-    const reply = msg as KernelReply;
-    const p = this.pending.get(reply.id);
-    if (p) p.resolve({ kind: 'reply', reply });
-    else if (typeof reply.id === 'string') this.replies.set(reply.id, reply);
+    const checked = checkReply(msg as Record<string, unknown>);
+    if (typeof checked === 'string') {
+      this.fail(checked);
+      return;
+    }
+    const p = this.pending.get(checked.id);
+    if (p) p.resolve({ kind: 'reply', reply: checked });
+    else this.replies.set(checked.id, checked);
     // Keep only a few unclaimed replies (answers to requests an earlier process sent and abandoned).
     if (this.replies.size > 16) this.replies.delete(this.replies.keys().next().value as string);
   }

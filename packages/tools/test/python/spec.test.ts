@@ -36,7 +36,7 @@ describe('python container spec', () => {
     expect(spec.WorkingDir).toBeUndefined();
     expect(spec.HostConfig).toMatchObject({
       NetworkMode: 'none',
-      Init: true,
+      Init: false,
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
