@@ -23,8 +23,9 @@ export interface ArmCost {
 
 export type CostModel = Record<ArmId, ArmCost>;
 
-// Placeholders: list prices seen for gpt-oss (spec §2.3) and guessed output lengths per effort, which no public
-// source gives for everyday prompts. Override them with figures from your own logs.
+// Default price table: gpt-oss list prices in dollars per million tokens (120b $0.15 in / $0.60 out at several
+// providers; 20b $0.10 / $0.50), and estimated output lengths per effort, which no public source gives for everyday
+// prompts. Set your own with a price table (`prices` in a route config, `--prices FILE`, `policy.costs`).
 const PRICES: Record<ModelSize, { inputPerMTok: number; outputPerMTok: number }> = {
   '20b': { inputPerMTok: 0.1, outputPerMTok: 0.5 },
   '120b': { inputPerMTok: 0.15, outputPerMTok: 0.6 },

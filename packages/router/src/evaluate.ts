@@ -321,7 +321,7 @@ export function formatEvalReport(r: EvalReport): string {
   lines.push(
     '',
     `Operating point: p(120b) >= ${f3(c.threshold)} -> ${pct(c.strongShare)} of calls to 120b; quality ${pct(c.qualityRatio)} of always-120b`,
-    `Cost saved vs always 120b-high: ${pct(c.costSaved)} (cost model: placeholder prices and output lengths, see docs/router.md)`,
+    `Cost saved vs always 120b-high: ${pct(c.costSaved)} (price table: list prices unless --prices; output lengths per effort are estimates, see docs/router.md)`,
     `Arms: ${Object.entries(c.arms)
       .map(([a, n]) => `${a} ${n}`)
       .join(', ')}`,

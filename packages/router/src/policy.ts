@@ -157,12 +157,17 @@ export class Router {
       for (let e = effortRank(effort); e >= 0; e--) candidates.push([model, EFFORTS[e] as ReasoningEffort]);
       if (model === '120b' && !this.policy.model)
         for (let e = effortRank(effort); e >= 0; e--) candidates.push(['20b', EFFORTS[e] as ReasoningEffort]);
-      const fit = candidates.find(([m, e]) => expectedCost(armId(m, e), tokens, this.costs) <= budget);
-      const [m, e] = fit ?? (candidates[candidates.length - 1] as [ModelSize, ReasoningEffort]);
-      if (armId(m, e) !== start)
-        why += fit
-          ? `; budget $${budget}/call moved ${start} to ${armId(m, e)}`
-          : `; no arm fits budget $${budget}/call, using cheapest ${armId(m, e)}`;
+      const cost = ([m, e]: [ModelSize, ReasoningEffort]) => expectedCost(armId(m, e), tokens, this.costs);
+      const fit = candidates.find((c) => cost(c) <= budget);
+      // Nothing fits: the cheapest candidate under the price table in force.
+      const [m, e] =
+        fit ??
+        candidates.reduce(
+          (best, c) => (cost(c) < cost(best) ? c : best),
+          candidates[0] as [ModelSize, ReasoningEffort],
+        );
+      if (!fit) why += `; no arm fits budget $${budget}/call, using cheapest ${armId(m, e)}`;
+      else if (armId(m, e) !== start) why += `; budget $${budget}/call moved ${start} to ${armId(m, e)}`;
       model = m;
       effort = e;
     }

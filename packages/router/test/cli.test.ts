@@ -24,6 +24,51 @@ async function cli(args: string[]) {
 }
 
 describe('harmonia router', () => {
+  it('a price table changes the cost figures of eval and the budget of route', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'router-prices-'));
+    const data = join(dir, 'rows.jsonl');
+    writeFileSync(
+      data,
+      [
+        { prompt: 'hi', model: '20b', effort: 'low' },
+        { prompt: 'What are your store hours?', model: '20b', effort: 'low' },
+        {
+          prompt: 'Reconcile my three refunds against the invoice and the chargeback.',
+          model: '120b',
+          effort: 'medium',
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const costSaved = async (extra: string[]) =>
+      (
+        JSON.parse((await cli(['eval', '--data', data, '--all', '--json', ...extra])).out) as {
+          cost: { costSaved: number };
+        }
+      ).cost.costSaved;
+    // 120b ten times dearer than the default: routing saves more against always 120b-high.
+    const dear = join(dir, 'dear.json');
+    writeFileSync(dear, JSON.stringify({ '120b': { inputPerMTok: 1.5, outputPerMTok: 6 } }));
+    expect(await costSaved(['--prices', dear])).toBeGreaterThan(await costSaved([]));
+    // The budget mode reads the same table: 20b-low costs more than the budget, nothing fits.
+    const pricey = join(dir, 'pricey.json');
+    writeFileSync(pricey, JSON.stringify({ '20b': { inputPerMTok: 100, outputPerMTok: 100 } }));
+    const hard =
+      'My router keeps dropping the connection every 20 minutes. I already restarted it, updated the firmware and moved it. What else can I try?';
+    const cheap = JSON.parse((await cli(['route', '--explain', '--max-cost', '0.001', hard])).out) as {
+      reason: string;
+    };
+    const costly = JSON.parse(
+      (await cli(['route', '--explain', '--prices', pricey, '--max-cost', '0.001', 'hi'])).out,
+    ) as { reason: string };
+    expect(costly.reason).not.toBe(cheap.reason);
+    expect(costly.reason).toMatch(/budget|fits|cheapest/i);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ '30b': { inputPerMTok: 1 } }));
+    await expect(cli(['eval', '--data', data, '--prices', bad])).rejects.toThrow(UsageError);
+  });
+
   it('route prints {"model","effort","scores"} as one JSON line', async () => {
     const { code, out } = await cli(['route', 'What are your store hours?']);
     expect(code).toBe(0);

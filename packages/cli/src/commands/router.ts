@@ -1,13 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  costsFromPrices,
   crossValidateRouter,
   defaultWeights,
   evaluateRouter,
   formatEvalReport,
+  RouteConfigError,
   Router,
   RouterModel,
   readDataset,
+  readPriceTable,
   readWeightsFile,
   trainRouter,
 } from '@harmonia/router';
@@ -79,7 +82,7 @@ default 0.2) is never trained on; 'router eval' scores exactly those rows. Same 
 
 const evaluate: Subcommand = {
   summary: 'print APGR, CPT(50%), effort accuracy and cost saved on held-out rows',
-  help: `Usage: harmonia router eval --data FILE.jsonl [--data ...] [--weights FILE] [--all] [--json]
+  help: `Usage: harmonia router eval --data FILE.jsonl [--data ...] [--weights FILE] [--all] [--prices FILE] [--json]
        harmonia router eval --data FILE.jsonl [--data ...] --folds K [--seed N] [--epochs N] [--json]
 
 Scores the weights (default: the shipped ones) on the held-out rows of the data (the hash split 'router train'
@@ -89,7 +92,11 @@ saved against always 120b-high at the default operating point.
 
 --folds K: k-fold cross-validation instead (no weights file): each row's fold is a hash of its id; for each fold a
 model is trained on the other K-1 folds with the same code as 'router train' (--seed, --epochs) and scores only
-its own fold; the report pools those held-out scores.`,
+its own fold; the report pools those held-out scores.
+
+--prices FILE: the price table the cost figures use (JSON, per model or arm, dollars per million tokens):
+  {"20b": {"inputPerMTok": 0.05, "outputPerMTok": 0.2}, "120b-high": {"expectedOutputTokens": 6000}}
+Default: the table in docs/router.md.`,
   async run(args, io) {
     const { values } = parse('eval', () =>
       parseArgs({
@@ -102,9 +109,11 @@ its own fold; the report pools those held-out scores.`,
           folds: { type: 'string' },
           seed: { type: 'string' },
           epochs: { type: 'string' },
+          prices: { type: 'string' },
         },
       }),
     );
+    const policy = values.prices ? { costs: pricesFlag(values.prices) } : undefined;
     if (!values.data?.length) throw new UsageError('harmonia router eval: --data FILE.jsonl is required');
     const folds = values.folds === undefined ? undefined : intFlag(values.folds, 'folds', 5);
     if (folds !== undefined && folds < 2)
@@ -119,12 +128,13 @@ its own fold; the report pools those held-out scores.`,
       report = crossValidateRouter(datasets, {
         folds,
         train: { seed: intFlag(values.seed, 'seed', 1), epochs: intFlag(values.epochs, 'epochs', 10) },
+        ...(policy ? { policy } : {}),
         onFold: (f, trained, scored) =>
           io.stderr.write(`fold ${f + 1}/${folds}: trained on ${trained} rows, scored ${scored}\n`),
       });
     } else {
       const weights = values.weights ? readWeightsFile(values.weights) : defaultWeights();
-      report = evaluateRouter(datasets, { weights, all: values.all === true });
+      report = evaluateRouter(datasets, { weights, all: values.all === true, ...(policy ? { policy } : {}) });
     }
     io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatEvalReport(report));
     return 0;
@@ -133,15 +143,20 @@ its own fold; the report pools those held-out scores.`,
 
 const route: Subcommand = {
   summary: 'route one prompt: prints {"model","effort","scores"}',
-  help: `Usage: harmonia router route "TEXT" [--weights FILE] [--explain]
+  help: `Usage: harmonia router route "TEXT" [--weights FILE] [--prices FILE] [--max-cost DOLLARS] [--explain]
 
 Prints {"model":"20b"|"120b","effort":"low"|"medium"|"high","scores":{...}} as one JSON line; --explain adds
-"reason".`,
+"reason". --prices sets the price table (see 'router eval --help'); --max-cost is the policy's budget per call.`,
   async run(args, io) {
     const { values, positionals } = parse('route', () =>
       parseArgs({
         args,
-        options: { weights: { type: 'string' }, explain: { type: 'boolean' } },
+        options: {
+          weights: { type: 'string' },
+          explain: { type: 'boolean' },
+          prices: { type: 'string' },
+          'max-cost': { type: 'string' },
+        },
         allowPositionals: true,
       }),
     );
@@ -149,13 +164,31 @@ Prints {"model":"20b"|"120b","effort":"low"|"medium"|"high","scores":{...}} as o
     if (text.trim() === '')
       throw new UsageError('harmonia router route: give the prompt text, e.g. router route "hi"');
     const model = values.weights ? new RouterModel(readWeightsFile(values.weights)) : undefined;
-    const r = new Router({ model }).route(text);
+    const maxCost = values['max-cost'] === undefined ? undefined : Number(values['max-cost']);
+    if (maxCost !== undefined && !(maxCost > 0))
+      throw new UsageError(`--max-cost must be a positive number of dollars, got '${values['max-cost']}'`);
+    const r = new Router({
+      model,
+      policy: {
+        ...(values.prices ? { costs: pricesFlag(values.prices) } : {}),
+        ...(maxCost !== undefined ? { maxCostPerCall: maxCost } : {}),
+      },
+    }).route(text);
     const out: Record<string, unknown> = { model: r.model, effort: r.effort, scores: r.scores };
     if (values.explain) out.reason = r.reason;
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return 0;
   },
 };
+
+function pricesFlag(path: string) {
+  try {
+    return costsFromPrices(readPriceTable(path), path);
+  } catch (err) {
+    if (err instanceof RouteConfigError) throw new UsageError(err.message);
+    throw err;
+  }
+}
 
 export const routerCommand = commandGroup('router', 'Model/effort router: route, train, eval.', {
   route,
