@@ -213,6 +213,7 @@ export async function runChat(
   const id = newId('chatcmpl');
   const created = Math.floor(Date.now() / 1000);
   const agent = requestAgent(settings, {
+    model: req.model,
     instructions: req.instructions,
     functions: req.functions,
     effort: req.effort,

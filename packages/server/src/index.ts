@@ -7,7 +7,14 @@ export {
   serveMcpStdio,
   toolMcpServer,
 } from './mcp-server.js';
-export { type AgentSettings, mapInput, ResponseBuilder, runResponse } from './responses.js';
+export {
+  type AgentSettings,
+  armFor,
+  mapInput,
+  ResponseBuilder,
+  runResponse,
+  type ServedArm,
+} from './responses.js';
 export { createHarmoniaServer, type HarmoniaServer, type HarmoniaServerOptions } from './server.js';
 export { ResponseStore, type StoredResponse, type StoredResponseMeta } from './store.js';
 export { clientFunctions, sessionScoped } from './tools.js';

@@ -48,6 +48,30 @@ export interface AgentSettings {
   maxTurns?: number;
   /** Guardrails, monitor and other agent options applied to every request. */
   agent?: Omit<AgentOptions, 'backend' | 'tools' | 'instructions' | 'effort' | 'store'>;
+  /** Model names served by a backend of their own (router arms); any other name goes to `backend`. */
+  arms?: Readonly<Record<string, ServedArm>>;
+}
+
+/** A named arm: its backend, and the effort it stands for when the request sets none (`20b-low`). */
+export interface ServedArm {
+  backend: Backend;
+  effort?: ReasoningEffort;
+}
+
+/**
+ * The arm a model name asks for: the arm of that name, else by size (`gpt-oss-120b` → the first `120b…` arm,
+ * `gpt-oss-20b` → the first `20b…` arm); `undefined` (e.g. `auto`) leaves the choice to the backend (a router).
+ */
+export function armFor(
+  arms: Readonly<Record<string, ServedArm>> | undefined,
+  model: string,
+): ServedArm | undefined {
+  if (!arms) return undefined;
+  if (arms[model]) return arms[model];
+  const size = /120b/i.test(model) ? '120b' : /20b/i.test(model) ? '20b' : undefined;
+  if (!size) return undefined;
+  const key = Object.keys(arms).find((k) => k === size || k.startsWith(`${size}-`));
+  return key ? arms[key] : undefined;
 }
 
 type Item = Record<string, unknown>;
@@ -289,6 +313,7 @@ export async function parseResponsesRequest(
 export function requestAgent(
   settings: AgentSettings,
   opts: {
+    model: string;
     instructions: string | undefined;
     functions: readonly ToolDescription[];
     effort: ReasoningEffort | undefined;
@@ -306,6 +331,7 @@ export function requestAgent(
         ...(opts.functions.length ? [clientFunctions(opts.functions)] : []),
       ];
   const base = settings.agent ?? {};
+  const arm = armFor(settings.arms, opts.model);
   const sampling = {
     ...(base.sampling ?? {}),
     ...(opts.maxTokens !== undefined ? { maxTokens: opts.maxTokens } : {}),
@@ -314,9 +340,9 @@ export function requestAgent(
   };
   return new Agent({
     ...base,
-    backend: settings.backend,
+    backend: arm?.backend ?? settings.backend,
     tools,
-    effort: opts.effort ?? settings.effort,
+    effort: opts.effort ?? arm?.effort ?? settings.effort,
     ...(opts.instructions ? { instructions: opts.instructions } : {}),
     ...(settings.maxTurns !== undefined ? { maxTurns: settings.maxTurns } : {}),
     sampling,
@@ -668,8 +694,9 @@ export async function runResponse(
 ): Promise<{ response: Item; error?: ApiError }> {
   const id = newId('resp');
   const session = req.previous?.meta.session ?? id;
-  const effort = req.effort ?? settings.effort;
+  const effort = req.effort ?? armFor(settings.arms, req.model)?.effort ?? settings.effort;
   const agent = requestAgent(settings, {
+    model: req.model,
     instructions: req.instructions,
     functions: req.functions,
     effort,

@@ -17,7 +17,7 @@ import {
 } from '@harmonia/core';
 import { parseChatRequest, runChat } from './chat.js';
 import { ApiError, serverError } from './errors.js';
-import { type AgentSettings, parseResponsesRequest, runResponse } from './responses.js';
+import { type AgentSettings, parseResponsesRequest, runResponse, type ServedArm } from './responses.js';
 import { ResponseStore } from './store.js';
 import { isObject, type JsonObject } from './validate.js';
 
@@ -41,6 +41,11 @@ export interface HarmoniaServerOptions {
   maxBodyBytes?: number;
   /** Guardrails, monitor and other agent options applied to every request. */
   agent?: Omit<AgentOptions, 'backend' | 'tools' | 'instructions' | 'effort' | 'store'>;
+  /**
+   * Model names with a backend of their own (a router's arms: `20b`, `120b-high` …). A request naming one (or
+   * `gpt-oss-120b` / `gpt-oss-20b`, matched by size) is served by it; `auto` and other names go to `backend`.
+   */
+  arms?: Readonly<Record<string, ServedArm>>;
 }
 
 export interface HarmoniaServer {
@@ -133,8 +138,13 @@ export function createHarmoniaServer(options: HarmoniaServerOptions): HarmoniaSe
     hideReasoning: options.hideReasoning ?? false,
     ...(options.maxTurns !== undefined ? { maxTurns: options.maxTurns } : {}),
     ...(options.agent ? { agent: options.agent } : {}),
+    ...(options.arms ? { arms: options.arms } : {}),
   };
-  const models = options.models?.length ? options.models : ['gpt-oss'];
+  const models = options.models?.length
+    ? options.models
+    : options.arms
+      ? ['auto', ...Object.keys(options.arms)]
+      : ['gpt-oss'];
   const created = Math.floor(Date.now() / 1000);
   const limit = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const model = (id: string) => ({ id, object: 'model', created, owned_by: 'harmonia' });

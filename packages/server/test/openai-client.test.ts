@@ -3,6 +3,7 @@
  * checks what the model was sent as well as what the client got back.
  */
 import {
+  type BackendChooser,
   decode,
   harmonyScript as H,
   ScriptedBackend,
@@ -276,6 +277,37 @@ describe('Chat Completions', () => {
     expect(p1).toContain(
       '<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>snow<|end|>',
     );
+  });
+});
+
+describe('router arms', () => {
+  it('a model name picks its arm (by name or size); auto goes to the router, which picks per conversation', async () => {
+    const small = new ScriptedBackend([H.final('from 20b'), H.final('from 20b again')], { id: '20b' });
+    const big = new ScriptedBackend([H.final('from 120b-high')], { id: '120b-high' });
+    let chosen = 0;
+    const chooser: BackendChooser = {
+      async choose() {
+        chosen++;
+        return { decision: { model: '20b', effort: 'low', reason: 'test router' }, backend: small };
+      },
+    };
+    const { client } = await serve(small, {
+      backend: chooser,
+      arms: { '20b': { backend: small }, '120b-high': { backend: big, effort: 'high' } },
+    });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(['auto', '20b', '120b-high']);
+    const r1 = await client.responses.create({ model: 'gpt-oss-120b', input: 'hard question' });
+    expect(r1.output_text).toBe('from 120b-high');
+    expect(big.promptText(0)).toContain('Reasoning: high');
+    const r2 = await client.chat.completions.create({
+      model: '20b',
+      messages: [{ role: 'user', content: 'easy' }],
+    });
+    expect(r2.choices[0]?.message.content).toBe('from 20b');
+    expect(chosen).toBe(0);
+    const r3 = await client.responses.create({ model: 'auto', input: 'which?' });
+    expect(r3.output_text).toBe('from 20b again');
+    expect(chosen).toBe(1);
   });
 });
 

@@ -4,16 +4,18 @@
  * server-side. Runs until SIGINT/SIGTERM.
  */
 import {
+  type Backend,
   type BackendSpec,
   backendFromSpec,
   type ConversationStore,
   McpNamespace,
   openStore,
   parseBackendSpec,
+  type ReasoningEffort,
   type ToolNamespace,
 } from '@harmonia/core';
 import { createRoutedBackend } from '@harmonia/router';
-import { createHarmoniaServer } from '@harmonia/server';
+import { createHarmoniaServer, type ServedArm } from '@harmonia/server';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 import { effortOf, mcpFromFlags, routeFromFlags } from './run.js';
@@ -40,7 +42,8 @@ const HELP = `Usage: harmonia serve --backend SPEC [options]
 
 An OpenAI-compatible API over one backend: GET /v1/models, POST /v1/responses (plain and streamed,
 previous_response_id, function tools, reasoning items), GET /v1/responses/{id}, POST /v1/chat/completions.
-Every model name is served by the backend.
+Every model name is served by the backend; with --route a model name picks its arm (20b, 120b-high;
+gpt-oss-120b → a 120b arm) and 'auto' or any other name lets the router choose.
 
   --backend SPEC        URL, chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE, native:DIR
   --route ARMS|FILE     instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
@@ -117,6 +120,22 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
         ...(route.prices ? { prices: route.prices } : {}),
       })
     : await backendFromSpec(spec as BackendSpec, backendFlags);
+  // With --route each arm also answers to its own model name (gpt-oss-120b → a 120b arm); 'auto' routes.
+  let arms: Record<string, ServedArm> | undefined;
+  if (route) {
+    arms = {};
+    const bySpec = new Map<string, Promise<Backend>>();
+    for (const [name, armSpec] of Object.entries(route.config.arms)) {
+      if (typeof armSpec !== 'string') continue;
+      let b = bySpec.get(armSpec);
+      if (!b) {
+        b = backendFromSpec(armSpec, backendFlags);
+        bySpec.set(armSpec, b);
+      }
+      const armEffort = /-(low|medium|high)$/.exec(name)?.[1] as ReasoningEffort | undefined;
+      arms[name] = { backend: await b, ...(armEffort ? { effort: armEffort } : {}) };
+    }
+  }
   const apiKey = v['api-key'] ?? process.env.HARMONIA_API_KEY;
   let store: ConversationStore | undefined;
   try {
@@ -127,6 +146,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
   }
   const server = createHarmoniaServer({
     backend,
+    ...(arms ? { arms } : {}),
     ...(store ? { store } : {}),
     tools,
     effort,
