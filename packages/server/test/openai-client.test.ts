@@ -2,10 +2,12 @@
  * `harmonia serve` driven by the official `openai` npm client, unchanged. The model is scripted; every test
  * checks what the model was sent as well as what the client got back.
  */
+import { fileURLToPath } from 'node:url';
 import {
   type BackendChooser,
   decode,
   harmonyScript as H,
+  McpNamespace,
   ScriptedBackend,
   type ScriptStep,
   type TokenBackend,
@@ -277,6 +279,39 @@ describe('Chat Completions', () => {
     expect(p1).toContain(
       '<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>snow<|end|>',
     );
+  });
+});
+
+describe('server-side MCP tools', () => {
+  it('runs an MCP tool the model calls while reasoning; the answer carries an mcp_call item', async () => {
+    const kb = new McpNamespace({
+      name: 'kb',
+      command: process.execPath,
+      args: [fileURLToPath(new URL('../../core/test/fixtures/mcp-kb-server.mjs', import.meta.url))],
+    });
+    try {
+      const { client, backend } = await serve(
+        [
+          H.analysis('Ask the kb.') +
+            H.callAfterChannel('kb.lookup_faq', '{"question":"refund policy"}', 'analysis'),
+          H.final('Refunds take 5 days.'),
+        ],
+        { tools: [kb] },
+      );
+      const stream = client.responses.stream({ model: 'm', input: 'How long for a refund?' });
+      const types: string[] = [];
+      for await (const ev of stream) types.push(ev.type);
+      const r = await stream.finalResponse();
+      expect(r.output_text).toBe('Refunds take 5 days.');
+      const item = r.output.find((o) => o.type === 'mcp_call');
+      expect(item).toMatchObject({ server_label: 'kb', name: 'lookup_faq', output: 'Refunds take 5 days.' });
+      expect(types).toContain('response.mcp_call.completed');
+      expect((backend as ScriptedBackend).promptText(1)).toContain(
+        '<|start|>kb.lookup_faq to=assistant<|channel|>analysis<|message|>Refunds take 5 days.<|end|>',
+      );
+    } finally {
+      await kb.dispose();
+    }
   });
 });
 
