@@ -88,6 +88,9 @@ export const chatCommand: Command = {
             // A call on the analysis channel is reasoning: its arguments are shown only with --show-reasoning.
             const args = ev.internal && !v['show-reasoning'] ? '…' : ev.arguments.slice(0, 200);
             out(dim(`\n→ ${ev.recipient}(${args})\n`));
+          } else if (ev.type === 'answer_withdrawn') {
+            enter(null, '');
+            out(dim('\n(that answer was withdrawn; asking the model again)\n'));
           } else if (ev.type === 'tool_call_finished' && ev.error) {
             out(dim(`  ✗ ${ev.error.slice(0, 200)}\n`));
           } else if (ev.type === 'done') {

@@ -36,6 +36,11 @@ export type RunEvent<TOutput = unknown> =
       durationMs: number;
     }
   | { type: 'turn_outcome'; turn: number; outcome: TurnOutcome; action: TurnAction }
+  /**
+   * Answer text already streamed (`final_delta`) is withdrawn: the model is asked again (the answer was cut off,
+   * blank, or did not match the output schema). Clear it from the display; the next answer replaces it.
+   */
+  | { type: 'answer_withdrawn'; turn: number; reason: 'truncated' | 'empty' | 'invalid_output' }
   | { type: 'monitor_flagged'; turn: number; monitor: string; reason: string }
   /** The model's output was malformed Harmony and the lenient parser repaired it (for developers and logs). */
   | { type: 'harmony_repair'; turn: number; kind: string; detail: string }

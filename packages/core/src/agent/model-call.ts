@@ -16,6 +16,7 @@ import {
 } from '../harmony/api.js';
 import type { Message, ReasoningEffort } from '../harmony/types.js';
 import type { Agent } from './agent.js';
+import { type RecipientCheck, recipientCheck, settleTurn } from './leak-guard.js';
 import { MonitorGate } from './monitor-gate.js';
 import { type GuardTrip, OutputGate } from './output-gate.js';
 import type { LoopEvent, RunOptions } from './run-options.js';
@@ -56,7 +57,7 @@ export interface ModelCallData {
 type Halt = { stopped: string } | { blocked: GuardTrip };
 
 /** Opens the stream of one model call: the only `stream()` call in the runtime. */
-function open(r: ModelCallRequest, signal: AbortSignal): ChunkStream {
+function open(r: ModelCallRequest, signal: AbortSignal, isTool: RecipientCheck): ChunkStream {
   const { agent, backend } = r;
   const s = agent.options.sampling ?? {};
   const sampling = {
@@ -74,7 +75,7 @@ function open(r: ModelCallRequest, signal: AbortSignal): ChunkStream {
   return backend.kind === 'tokens'
     ? new TokenChunkStream(
         backend.stream({ prompt, stop: [...STOP_TOKENS_FOR_ASSISTANT_ACTIONS], ...sampling }),
-        { promptTokens: prompt.length, prefill },
+        { promptTokens: prompt.length, prefill, isTool },
       )
     : new MessageChunkStream(
         backend.stream({ messages, tools: allToolConfigs(agent), effort: r.effort, ...sampling }),
@@ -96,19 +97,27 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
   );
   // The turn's own abort is joined only when a monitor or an output gate may need it.
   const signal = agent.options.monitor || out.gating ? AbortSignal.any([runSignal, abort.signal]) : runSignal;
-  const stream = open(r, signal);
+  const isTool = recipientCheck(agent.namespaces);
+  const stream = open(r, signal, isTool);
 
   const opened = new Set<'preamble' | 'final'>();
   let reasoning = '';
   let called = false;
-  const halted = (halt: Halt, done?: { messages: Message[]; usage: TokenUsage }): ModelCallData => ({
-    ...(done ?? stream.partial()),
-    finishReason: 'abort',
-    reasoning,
-    outputGate: out,
-    answered: opened.has('final'),
-    ...halt,
-  });
+  const halted = async (
+    halt: Halt,
+    done?: { messages: Message[]; usage: TokenUsage },
+  ): Promise<ModelCallData> => {
+    const { messages, usage } = done ?? (await stream.settle());
+    return {
+      messages,
+      usage,
+      finishReason: 'abort',
+      reasoning,
+      outputGate: out,
+      answered: opened.has('final'),
+      ...halt,
+    };
+  };
 
   /** Shows one piece of user-facing text; returns why the call must end, if it must. */
   async function* show(
@@ -154,7 +163,7 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
         // A reasoning segment ended: the monitor starts on it while the model goes on.
         gate.observe(reasoning);
         const halt = yield* show(chunk.channel === 'final' ? 'final' : 'preamble', chunk.delta);
-        if (halt) return halted(halt);
+        if (halt) return await halted(halt);
       }
     } else {
       const res = chunk.result;
@@ -168,14 +177,16 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
       const flag = await gate.verdict(reasoning);
       if (flag !== undefined) {
         yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
-        return halted({ stopped: flag }, res);
+        return await halted({ stopped: flag }, res);
       }
-      const messages = yield* oneAnswer(res.messages, opened.has('final'), turn);
+      const settled = settleTurn(res.messages, opened.has('final'), isTool);
+      for (const p of settled.repairs) yield { type: 'harmony_repair', turn, kind: p.kind, detail: p.detail };
+      const { messages } = settled;
       if (!opened.has('final') && !messages.some(isToolCall)) {
         // Nothing was streamed as answer text: show the answer once, after the gates.
         const text = answerText(messages);
         const halt = text ? yield* show('final', text) : undefined;
-        if (halt) return halted(halt, res);
+        if (halt) return await halted(halt, res);
       }
       return {
         messages,
@@ -189,36 +200,9 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
     if (gate.flagged !== undefined) {
       abort.abort();
       yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: gate.flagged };
-      return halted({ stopped: gate.flagged });
+      return await halted({ stopped: gate.flagged });
     }
   }
   // A chunk stream always ends with `done`.
   throw new Error('model stream ended without a result');
-}
-
-/**
- * One call either answers or calls tools. When answer text was shown, calls in the same output are dropped (the
- * user has the answer; another model call would give a second one). Otherwise answer text that was never shown is
- * dropped from an output with calls.
- */
-async function* oneAnswer(
-  messages: Message[],
-  answered: boolean,
-  turn: number,
-): AsyncGenerator<LoopEvent, Message[]> {
-  const calls = messages.filter(isToolCall);
-  if (calls.length === 0) return messages;
-  const isFinal = (m: Message) => m.role === 'assistant' && m.channel === 'final' && !m.recipient;
-  const drop = answered ? isToolCall : isFinal;
-  const dropped = messages.filter(drop);
-  if (dropped.length === 0) return messages;
-  yield {
-    type: 'harmony_repair',
-    turn,
-    kind: answered ? 'call_after_answer' : 'answer_with_calls',
-    detail: answered
-      ? `dropped ${dropped.length} tool call(s) in an output whose answer was already shown`
-      : `dropped ${dropped.length} answer message(s) written alongside tool calls`,
-  };
-  return messages.filter((m) => !drop(m));
 }

@@ -52,7 +52,7 @@ export interface RunResult<TOutput = unknown> {
   /**
    * The answer to show the user: the whole final answer when `completed`; the guardrail's `reply` when `blocked`
    * (never the refused text); the stopped reply when `stopped`. On `completed` runs the `final_delta` events
-   * of the last turn add up to it. On a blocked run they add up to the sentences that passed the output
+   * after the last `answer_withdrawn` add up to it. On a blocked run they add up to the sentences that passed the output
    * guardrails before one tripped (`guardStreaming: 'sentence'`), nothing (`'answer'`), or the refused answer
    * (`'off'`); show `finalText` in their place.
    */

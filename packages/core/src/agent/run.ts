@@ -237,6 +237,7 @@ class RunState {
           }
           retries++;
           attempt++;
+          if (data.answered) yield { type: 'answer_withdrawn', turn, reason: 'invalid_output' };
           this.add(
             textMessage(
               'user',
@@ -293,6 +294,9 @@ class RunState {
       }
       retries++;
       attempt++;
+      if (data.answered) {
+        yield { type: 'answer_withdrawn', turn, reason: outcome === 'truncated' ? 'truncated' : 'empty' };
+      }
       if (outcome === 'reasoning_only' && this.backend.kind === 'tokens' && !nudge) {
         // Keep the reasoning and ask for the answer: the next prompt ends in `<|channel|>final<|message|>`.
         this.add(...data.messages.filter((m) => m.role === 'assistant' && m.channel === 'analysis'));

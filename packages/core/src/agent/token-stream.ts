@@ -5,8 +5,9 @@
  * (the monitor, the output gate, the preamble and answer events) consumes this one shape.
  */
 import type { FinishReason, MessageChunk, MessageResult, TokenChunk, TokenUsage } from '../backend/types.js';
-import { isToolCall, type ParserEvent, StreamParser } from '../harmony/api.js';
+import { type ParserEvent, StreamParser } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
+import { type RecipientCheck, visibleAs } from './leak-guard.js';
 
 /** What the model-call module reads: a message backend's chunks, plus two only a parser can produce. */
 export type ModelChunk =
@@ -16,22 +17,16 @@ export type ModelChunk =
   /** The output was malformed Harmony and the lenient parser repaired it. */
   | { type: 'repair'; kind: string; detail: string };
 
-/** A model call's chunks; `partial()` is what arrived so far, for a call stopped before its end. */
+/** A model call's chunks. */
 export interface ChunkStream extends AsyncIterable<ModelChunk> {
-  partial(): { messages: Message[]; usage: TokenUsage };
+  /**
+   * For a call stopped before its end (its signal aborted): the messages and usage it produced. A message
+   * backend's result is read to its end when the backend still delivers it; a token stream keeps what was parsed.
+   */
+  settle(): Promise<{ messages: Message[]; usage: TokenUsage }>;
 }
 
 type Channel = 'analysis' | 'commentary' | 'final';
-
-/**
- * The user-facing kind of text of a message: `final` and `commentary` only without a recipient; everything else
- * (analysis, a missing or unknown channel, a call's arguments) is reasoning or nothing.
- */
-function textChannel(channel: string | null, recipient: string | null): Channel | null {
-  if (recipient) return null;
-  if (channel === 'final' || channel === 'commentary') return channel;
-  return 'analysis';
-}
 
 /** Token chunks → model chunks. Deltas of one backend chunk are merged per channel (fewer hops, same text). */
 export class TokenChunkStream implements ChunkStream {
@@ -43,14 +38,14 @@ export class TokenChunkStream implements ChunkStream {
 
   constructor(
     private readonly source: AsyncIterable<TokenChunk>,
-    opts: { promptTokens: number; prefill?: readonly number[] },
+    private readonly opts: { promptTokens: number; prefill?: readonly number[]; isTool: RecipientCheck },
   ) {
     this.usage = { promptTokens: opts.promptTokens, completionTokens: 0 };
     // A prefill (e.g. `<|channel|>final<|message|>`) is part of the prompt: it only sets the parser's state.
     for (const t of opts.prefill ?? []) for (const ev of this.parser.push(t)) this.read(ev, []);
   }
 
-  partial(): { messages: Message[]; usage: TokenUsage } {
+  async settle(): Promise<{ messages: Message[]; usage: TokenUsage }> {
     return {
       messages: [...this.parser.messages],
       usage: {
@@ -87,11 +82,13 @@ export class TokenChunkStream implements ChunkStream {
 
   private read(ev: ParserEvent, out: ModelChunk[]): void {
     switch (ev.type) {
-      case 'header':
-        this.channel = textChannel(ev.channel, ev.recipient);
-        if (ev.recipient !== null && isToolCall({ role: ev.role, recipient: ev.recipient, content: [] }))
-          out.push({ type: 'call', recipient: ev.recipient, channel: ev.channel });
+      case 'header': {
+        const as =
+          ev.role === 'assistant' ? visibleAs(ev.channel, ev.recipient, this.opts.isTool) : 'analysis';
+        this.channel = as === 'call' ? null : as;
+        if (as === 'call') out.push({ type: 'call', recipient: ev.recipient as string, channel: ev.channel });
         return;
+      }
       case 'content_delta': {
         if (this.channel === null) return;
         const last = out.at(-1);
@@ -108,33 +105,59 @@ export class TokenChunkStream implements ChunkStream {
   }
 }
 
-/** A message backend's chunks, recording the text so far for `partial()`. */
+/** A message backend's chunks, recording the text so far for `settle()`. */
 export class MessageChunkStream implements ChunkStream {
   private readonly seen: Message[] = [];
+  private readonly it: AsyncIterator<MessageChunk>;
+  private result: MessageResult | undefined;
 
-  constructor(private readonly source: AsyncIterable<MessageChunk>) {}
+  constructor(source: AsyncIterable<MessageChunk>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
 
-  partial(): { messages: Message[]; usage: TokenUsage } {
+  async settle(): Promise<{ messages: Message[]; usage: TokenUsage }> {
+    try {
+      while (!this.result) {
+        const step = await this.it.next();
+        if (step.done) break;
+        this.take(step.value);
+      }
+    } catch {
+      // The backend gave up on the aborted request: keep what arrived.
+    }
+    if (this.result) return { messages: this.result.messages, usage: this.result.usage };
     return { messages: this.seen.map((m) => ({ ...m })), usage: { promptTokens: 0, completionTokens: 0 } };
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ModelChunk> {
-    for await (const chunk of this.source) {
-      if (chunk.type === 'done') {
-        yield chunk;
-        return;
-      }
-      const last = this.seen.at(-1);
-      const part = last?.content[0];
-      if (last?.channel === chunk.channel && part?.type === 'text') part.text += chunk.delta;
-      else
-        this.seen.push({
-          role: 'assistant',
-          channel: chunk.channel,
-          content: [{ type: 'text', text: chunk.delta }],
-        });
-      yield chunk;
+  private take(chunk: MessageChunk): void {
+    if (chunk.type === 'done') {
+      this.result = chunk.result;
+      return;
     }
+    const last = this.seen.at(-1);
+    const part = last?.content[0];
+    if (last?.channel === chunk.channel && part?.type === 'text') part.text += chunk.delta;
+    else
+      this.seen.push({
+        role: 'assistant',
+        channel: chunk.channel,
+        content: [{ type: 'text', text: chunk.delta }],
+      });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ModelChunk> {
+    try {
+      while (!this.result) {
+        const step = await this.it.next();
+        if (step.done) break;
+        this.take(step.value);
+        yield step.value;
+      }
+    } finally {
+      // Also when the caller stopped early: the backend's stream is closed (its request ends).
+      await this.it.return?.()?.catch(() => undefined);
+    }
+    if (this.result) return;
     // The stream ended without a result: nothing usable arrived.
     yield {
       type: 'done',

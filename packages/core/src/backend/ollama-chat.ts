@@ -130,10 +130,7 @@ export class OllamaChatBackend implements MessageBackend {
     const out: Message[] = [];
     if (m.thinking) out.push(assistantText('analysis', m.thinking));
     const calls = m.tool_calls ?? [];
-    if (m.content) {
-      if (calls.length) out.push(assistantText('commentary', m.content));
-      else out.push(...sanitizeContent(m.content));
-    }
+    if (m.content) out.push(...sanitizeContent(m.content, calls.length ? 'commentary' : 'final'));
     for (const c of calls) {
       const h = names.fromWire(c.function?.name ?? '', argsText(c.function?.arguments));
       out.push(assistantCall(h.recipient, h.text));

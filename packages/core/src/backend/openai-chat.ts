@@ -117,10 +117,7 @@ export class ChatCompletionsBackend implements MessageBackend {
     const reasoning = reasoningOf(m);
     if (reasoning) out.push(assistantText('analysis', reasoning));
     const calls = m.tool_calls ?? [];
-    if (m.content) {
-      if (calls.length) out.push(assistantText('commentary', m.content));
-      else out.push(...sanitizeContent(m.content));
-    }
+    if (m.content) out.push(...sanitizeContent(m.content, calls.length ? 'commentary' : 'final'));
     for (const c of calls) {
       const h = names.fromWire(c.function?.name ?? '', c.function?.arguments ?? '');
       out.push(assistantCall(h.recipient, h.text));

@@ -120,9 +120,7 @@ export class ResponsesBackend implements MessageBackend {
         const text =
           item.content?.map((c) => (c.type === 'output_text' ? (c.text ?? '') : '')).join('') ?? '';
         if (!text) continue;
-        const parsed = sanitizeContent(text);
-        const plain = parsed.length === 1 && parsed[0]!.channel === 'final' && !text.includes('<|');
-        messages.push(...(plain && hasCalls ? [assistantText('commentary', text)] : parsed));
+        messages.push(...sanitizeContent(text, hasCalls ? 'commentary' : 'final'));
       }
     }
     const finishReason: FinishReason =

@@ -1,3 +1,4 @@
+import { looksFlattened } from '../harmony/api.js';
 import type { MessageChunk } from './types.js';
 
 /**
@@ -34,6 +35,8 @@ export class PreambleHold {
 
   private *release(channel: 'commentary' | 'final'): Generator<MessageChunk> {
     this.decided = channel;
+    // Flattened Harmony (special tokens stripped, channel names left) is re-split at the end like markup.
+    this.markup ||= looksFlattened(this.all);
     if (this.held && !this.markup) yield { type: 'delta', channel, delta: this.held };
     this.held = '';
   }

@@ -38,6 +38,7 @@ export {
   parseMessagesFromCompletionTokens,
   StreamParser,
 } from './parser.js';
+export { balancedJsonEnd, looksFlattened, parseFlattened, trimJsonArguments } from './recover.js';
 export {
   conversationHasFunctionTools,
   type RenderMessageOptions,

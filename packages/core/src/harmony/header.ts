@@ -115,7 +115,10 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   const repairs: { kind: string; detail: string }[] = [];
   try {
     const { header, leftover } = parseHeaderOfficial(text, role, true);
-    const glued = header.recipient?.slice(1).includes('<|') || header.content_type?.includes(CHANNEL);
+    const r = header.recipient;
+    const glued =
+      (r?.includes('<|') && !(r.startsWith(CONSTRAIN) && !r.slice(1).includes('<|'))) ||
+      header.content_type?.includes(CHANNEL);
     if (leftover.length === 0 && !glued) {
       if (header.recipient?.startsWith(CONSTRAIN) && header.content_type === null) {
         repairs.push({
@@ -125,6 +128,7 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
         header.content_type = header.recipient;
         header.recipient = null;
       }
+      checkRecipient(header, text, repairs);
       normalizeChannel(header, repairs);
       return { header, repairs };
     }
@@ -145,6 +149,15 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   const words = splitAscii(s);
   let resolved: Role | null = role;
   let name: string | null = null;
+  const glued = words[0] !== undefined ? gluedRoleChannel(words[0]) : undefined;
+  if (glued && (resolved === null || resolved === glued.role)) {
+    // `assistantfinal`: the role with a channel that lost its marker.
+    words.splice(0, 1, glued.role, glued.channel);
+    repairs.push({
+      kind: 'channel_without_marker',
+      detail: `'${glued.role}${glued.channel}' read as role and channel`,
+    });
+  }
   if (resolved === null) {
     const first = words[0];
     if (isRole(first)) {
@@ -154,7 +167,7 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
       first !== undefined &&
       !first.startsWith('to=') &&
       !first.startsWith(CONSTRAIN) &&
-      !KNOWN_CHANNELS.includes(first)
+      asChannel(first) === undefined
     ) {
       resolved = 'tool';
       name = first;
@@ -173,22 +186,32 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   const bare: string[] = [];
   const dropped: string[] = [];
   for (const w of words) {
-    if (w.startsWith('to=')) {
-      if (recipient === null) recipient = w.slice(3);
+    const channelWord = asChannel(w.startsWith('to=') ? w.slice(3) : w);
+    if (channelWord !== undefined) {
+      // A channel name is never a recipient: a header that lost `<|channel|>` still names its channel.
+      if (channel === null) {
+        channel = channelWord;
+        repairs.push({ kind: 'channel_without_marker', detail: `'${w}' read as the channel` });
+      } else if (channelWord !== channel || w.startsWith('to=')) dropped.push(w);
+    } else if (w.startsWith('to=')) {
+      // The name part only: `to=functions.noop>{}</assistant` addresses `functions.noop`.
+      const name = /^[A-Za-z0-9_.-]*/.exec(w.slice(3))?.[0] ?? '';
+      if (recipient === null && name !== '') recipient = name;
       else dropped.push(w);
     } else if (w.startsWith(CONSTRAIN)) {
       if (contentType === null) contentType = w;
       else dropped.push(w);
-    } else if (channel === null && (KNOWN_CHANNELS.includes(w) || knownChannelPrefix(w))) {
-      channel = w;
-      repairs.push({ kind: 'channel_without_marker', detail: `'${w}' read as the channel` });
     } else {
       bare.push(w);
     }
   }
   if (bare.length > 0 && contentType === null && (recipient !== null || bare.length > 1))
     contentType = bare.pop() as string;
-  if (bare.length > 0 && recipient === null) recipient = (bare.pop() as string).replace(/^to=/, '');
+  // A bare word is a recipient only when it looks like one (`namespace.name`); `json`/`code` are content types.
+  if (bare.length > 0 && recipient === null && NAMESPACED.test(bare.at(-1) as string))
+    recipient = bare.pop() as string;
+  if (bare.length > 0 && contentType === null && CONTENT_TYPES.has(bare.at(-1) as string))
+    contentType = bare.pop() as string;
   dropped.unshift(...bare);
   if (dropped.length > 0)
     repairs.push({ kind: 'dropped_header_words', detail: `dropped header words: ${dropped.join(' ')}` });
@@ -197,6 +220,55 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   const header: ParsedHeader = { role: resolved, name, recipient, channel, content_type: contentType };
   normalizeChannel(header, repairs);
   return { header, repairs };
+}
+
+const NAMESPACED = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
+const CONTENT_TYPES: ReadonlySet<string> = new Set(['json', 'code', 'text']);
+
+/** `final`, `commentary?`, `analysis.` → the known channel; anything else `undefined`. */
+function asChannel(w: string): string | undefined {
+  return KNOWN_CHANNELS.includes(w) ? w : knownChannelPrefix(w);
+}
+
+/** `assistantfinal` → role `assistant`, channel `final` (a header whose channel marker was dropped). */
+function gluedRoleChannel(w: string): { role: Role; channel: string } | undefined {
+  for (const role of ROLES) {
+    if (!w.startsWith(role) || w.length === role.length) continue;
+    const channel = asChannel(w.slice(role.length));
+    if (channel !== undefined) return { role: role as Role, channel };
+  }
+  return undefined;
+}
+
+/**
+ * Recipients the official parser accepts but no model means: a channel name (`analysis` where `<|channel|>` was
+ * lost, `to=final`) names a channel, never a tool — it becomes the channel when there is none, else it is
+ * dropped; a bare `json`/`code` is a content type; an empty `to=` is no recipient.
+ */
+function checkRecipient(
+  header: ParsedHeader,
+  text: string,
+  repairs: { kind: string; detail: string }[],
+): void {
+  const r = header.recipient;
+  if (r === null || header.role !== 'assistant') return;
+  const ch = asChannel(r) ?? gluedRoleChannel(r)?.channel;
+  if (ch !== undefined) {
+    if (header.channel === null) {
+      repairs.push({ kind: 'channel_without_marker', detail: `'${r}' read as the channel, not a recipient` });
+      header.channel = ch;
+    } else {
+      repairs.push({ kind: 'channel_as_recipient', detail: `dropped recipient '${r}' (a channel name)` });
+    }
+    header.recipient = null;
+  } else if (r === '') {
+    repairs.push({ kind: 'empty_recipient', detail: "dropped an empty 'to='" });
+    header.recipient = null;
+  } else if (CONTENT_TYPES.has(r) && header.content_type === null && !text.includes(`to=${r}`)) {
+    repairs.push({ kind: 'content_type_as_recipient', detail: `'${r}' is a content type, not a recipient` });
+    header.content_type = r;
+    header.recipient = null;
+  }
 }
 
 function normalizeChannel(header: ParsedHeader, repairs: { kind: string; detail: string }[]): void {
@@ -236,8 +308,22 @@ export function salvageHeader(
   } else if (resolved !== null && firstWord === resolved) {
     s = s.slice(firstWord.length).trim();
   }
-  return {
-    header: { role: resolved ?? fallbackRole, name: null, recipient: null, channel, content_type: null },
-    text: s,
+  const header: ParsedHeader = {
+    role: resolved ?? fallbackRole,
+    name: null,
+    recipient: null,
+    channel,
+    content_type: null,
   };
+  // A recipient glued to its arguments (`to=repo_browser.run_command{"command":"ls"}`): a call, not text.
+  const call = /^(?:\S+\s+)?to=([A-Za-z0-9_.-]+)\s*(?:<\|constrain\|>\s*)?(?:json|code)?\s*(?=[[{])/.exec(s);
+  if (call && header.role === 'assistant') {
+    header.recipient = call[1] as string;
+    header.content_type = '<|constrain|>json';
+    s = s.slice(call[0].length);
+  }
+  // Special tokens never become text; a lone channel name is no message.
+  s = s.replace(/<\|[a-z_0-9]+\|>/g, ' ').trim();
+  if (header.recipient === null && asChannel(s) !== undefined) s = '';
+  return { header, text: s };
 }

@@ -3,6 +3,7 @@
  * runtime and the message-level backends exchange.
  */
 import { parseMessagesFromCompletionTokens } from './parser.js';
+import { parseFlattened } from './recover.js';
 import { encode } from './tokenizer.js';
 import type { Message } from './types.js';
 
@@ -52,17 +53,24 @@ export function answerText(messages: readonly Message[]): string {
   return m ? messageText(m) : '';
 }
 
+/** Stop and formatting tokens a server left in otherwise plain text (`Hello<|end|>`). */
+const STRAY_TOKENS = /<\|(?:start\|>(?:assistant)?|end|return|call|endoftext|startoftext|constrain)\|>/g;
+
 /**
- * Some servers leak raw Harmony markup into `content` (LM Studio, early vLLM). If the text carries
- * `<|channel|>`/`<|message|>`, re-split it with the Harmony parser instead of showing it to a user.
+ * Assistant text from a server that applies Harmony itself, as messages. Plain text is one message on `plain`
+ * (`final`, or `commentary` when the response also calls tools). Some servers leak raw Harmony markup (LM Studio,
+ * early vLLM) or strip the special tokens and leave the channel names (`analysisThe user asks…assistantfinal4`):
+ * such text is re-split into its messages instead of being shown to a user.
  */
-export function sanitizeContent(content: string): Message[] {
+export function sanitizeContent(content: string, plain: 'final' | 'commentary' = 'final'): Message[] {
+  const flat = parseFlattened(content);
+  if (flat) return flat;
   if (!content.includes('<|channel|>') && !content.includes('<|message|>')) {
-    return [assistantText('final', content)];
+    return [assistantText(plain, content.replace(STRAY_TOKENS, ''))];
   }
   const parsed = parseMessagesFromCompletionTokens(encode(content, { allowSpecial: true }), {
     role: 'assistant',
     strict: false,
   });
-  return parsed.length ? parsed : [assistantText('final', content)];
+  return parsed.length ? parsed : [assistantText(plain, content.replace(STRAY_TOKENS, ''))];
 }

@@ -13,6 +13,7 @@ import {
   parseHeaderOfficial,
   salvageHeader,
 } from './header.js';
+import { parseFlattened } from './recover.js';
 import { decodeBytes, tokenBytes, tokenText } from './tokenizer.js';
 import { isStopToken, Tok } from './tokens.js';
 import type { Message, Role } from './types.js';
@@ -46,6 +47,8 @@ const State = { ExpectStart: 0, Header: 1, Content: 2 } as const;
 type State = (typeof State)[keyof typeof State];
 
 const FFFD = '\uFFFD';
+/** Text that may still become header words (` to=functions.x`): only spaces, then a prefix of `to=NAME`. */
+const HEADERISH = /^[ \t]*(?:t|to|to=[A-Za-z0-9_.-]*)?$/;
 const FFFD_BYTES = new Uint8Array([0xef, 0xbf, 0xbd]);
 const lossy = new TextDecoder('utf-8');
 const fatal = new TextDecoder('utf-8', { fatal: true });
@@ -65,6 +68,13 @@ export class StreamParser {
   private poisoned = false;
   private count = 0;
   private delta: string | null = null;
+  /**
+   * Lenient mode: text at the start of a message that may still turn out to be header words written after
+   * `<|message|>` (` to=functions.x` then another `<|message|>`); released as soon as it cannot.
+   */
+  private held: string | null = null;
+  /** Lenient mode: a special token arrived (the flattened form is recovered only when none did). */
+  private sawSpecial = false;
 
   constructor(opts?: ParserOptions) {
     this.strict = opts?.strict ?? false;
@@ -111,11 +121,13 @@ export class StreamParser {
   /** Feeds one token; returns the events it produced. */
   push(token: number): ParserEvent[] {
     const index = this.count++;
+    if (token >= Tok.startoftext && !this.strict) this.sawSpecial = true;
     if (this.state === State.Content) {
       // Hot path: an ordinary token that is complete UTF-8 on its own.
       if (
         !isStopToken(token) &&
         !this.poisoned &&
+        this.held === null &&
         this.utf8.pending === 0 &&
         token < Tok.startoftext &&
         token >= 0
@@ -152,7 +164,7 @@ export class StreamParser {
           'Unexpected EOS while waiting for message header to complete',
           this.count,
         );
-      if (this.headerTokens.length > 0) {
+      if (this.headerTokens.length > 0 && !this.flattened(ev)) {
         this.salvage(ev, 'truncated_header', 'the stream ended inside a message header');
       }
       this.reset();
@@ -252,6 +264,10 @@ export class StreamParser {
         return;
       }
     }
+    if (!this.strict && token >= Tok.startoftext && tokenBytes(token) !== undefined) {
+      this.specialInContent(token, ev);
+      return;
+    }
     const bytes = tokenBytes(token);
     if (bytes === undefined) {
       if (this.strict) {
@@ -268,7 +284,16 @@ export class StreamParser {
 
   // ---- helpers ----
 
-  private emit(s: string, ev: ParserEvent[]): void {
+  private emit(text: string, ev: ParserEvent[]): void {
+    let s = text;
+    if (this.held !== null && s !== '') {
+      this.held += s;
+      if (HEADERISH.test(this.held)) s = '';
+      else {
+        s = this.held;
+        this.held = null;
+      }
+    }
     if (s === '') {
       this.delta = null;
       return;
@@ -333,12 +358,42 @@ export class StreamParser {
     this.utf8.reset();
     this.poisoned = false;
     this.delta = null;
+    this.held = !this.strict && header.recipient === null ? '' : null;
     ev.push({ type: 'header', ...header });
+  }
+
+  /**
+   * Lenient mode: a special token inside message content is never text. `<|message|>` after header words (` to=x`)
+   * makes them this message's header; any other is dropped.
+   */
+  private specialInContent(token: number, ev: ParserEvent[]): void {
+    const header = this.header as ParsedHeader;
+    const words = this.held;
+    if (token === Tok.message && words !== null && words.trim() !== '') {
+      const to = /to=([A-Za-z0-9_.-]+)/.exec(words)?.[1];
+      this.held = '';
+      if (to !== undefined && header.role === 'assistant') {
+        header.recipient = to;
+        repair(
+          ev,
+          'header_in_content',
+          `header words '${words.trim()}' after <|message|>; addressed to '${to}'`,
+        );
+        ev.push({ type: 'header', ...header });
+        this.held = null;
+        return;
+      }
+      repair(ev, 'header_in_content', `dropped header words '${words.trim()}' written after <|message|>`);
+      return;
+    }
+    repair(ev, 'special_in_content', `dropped ${tokenText(token) ?? token} inside message content`);
+    this.delta = null;
   }
 
   private finish(stop: number | null, ev: ParserEvent[]): void {
     const header = this.header as ParsedHeader;
-    const tail = (this.poisoned ? FFFD : '') + this.utf8.flush();
+    const tail = (this.held ?? '') + (this.poisoned ? FFFD : '') + this.utf8.flush();
+    this.held = null;
     if (tail !== '') {
       this.parts.push(tail);
       ev.push({ type: 'content_delta', delta: tail });
@@ -347,6 +402,47 @@ export class StreamParser {
     this.messages.push(message);
     ev.push({ type: 'message_done', message, stop_token: stop });
     this.reset();
+  }
+
+  /**
+   * The whole output arrived without a single special token (a server stripped them) and reads as flattened
+   * Harmony (`analysisThe user asks…assistantfinalfour`): its messages are recovered. Returns whether it did.
+   */
+  private flattened(ev: ParserEvent[]): boolean {
+    if (this.sawSpecial || this.messages.length > 0) return false;
+    const messages = parseFlattened(this.headerText());
+    if (!messages) return false;
+    repair(
+      ev,
+      'flattened',
+      `output without special tokens split into ${messages.length} message(s) by channel name`,
+    );
+    for (const message of messages) {
+      ev.push({ type: 'message_start' });
+      ev.push({
+        type: 'header',
+        role: message.role,
+        name: null,
+        recipient: message.recipient ?? null,
+        channel: message.channel ?? null,
+        content_type: message.content_type ?? null,
+      });
+      const text = messageText(message);
+      if (text) ev.push({ type: 'content_delta', delta: text });
+      const m = toMessage(
+        {
+          role: message.role,
+          name: null,
+          recipient: message.recipient ?? null,
+          channel: message.channel ?? null,
+          content_type: message.content_type ?? null,
+        },
+        text,
+      );
+      this.messages.push(m);
+      ev.push({ type: 'message_done', message: m, stop_token: null });
+    }
+    return true;
   }
 
   private salvage(ev: ParserEvent[], kind: string, why: string): void {
@@ -364,6 +460,7 @@ export class StreamParser {
   }
 
   private reset(): void {
+    this.held = null;
     this.state = State.ExpectStart;
     this.nextRole = null;
     this.header = null;
@@ -378,6 +475,8 @@ export class StreamParser {
 function repair(ev: ParserEvent[], kind: string, detail: string): void {
   ev.push({ type: 'repair', kind, detail });
 }
+
+const messageText = (m: Message): string => m.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
 
 function toMessage(h: ParsedHeader, text: string): Message {
   return {
