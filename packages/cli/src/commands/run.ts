@@ -3,7 +3,7 @@
  * non-interactive agent run. Prints the final text on stdout. Exit codes: 0 completed, 1 failed (typed error on
  * stderr), 2 bad flags, 3 finished without an answer (stopped by the monitor, blocked, capped, closed).
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import {
   Agent,
   type BackendSpec,
@@ -160,15 +160,47 @@ export function journalJson(info: ModelCallInfo): string {
   });
 }
 
-function open(path: string | undefined): WriteStream | undefined {
-  return path ? createWriteStream(path, { flags: 'w' }) : undefined;
+type OutputFile = WriteStream & { file: string; failure?: Error };
+
+/** An output file named by a flag failed during the run (disk full, say). */
+export class OutputFileError extends Error {
+  override name = 'OutputFileError';
 }
 
-async function close(s: WriteStream | undefined): Promise<void> {
-  if (s)
-    await new Promise<void>((resolve, reject) =>
-      s.end((err?: Error | null) => (err ? reject(err) : resolve())),
+/**
+ * Opens an output file named by a flag before anything runs: a path that cannot be written is a usage error with
+ * one line, not a stack trace from a stream error later. Write errors during the run are kept for `close`.
+ */
+function open(path: string | undefined, flag: string): OutputFile | undefined {
+  if (!path) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`${flag}: cannot write ${path} (${e.code ?? e.message})`);
+  }
+  const stream: OutputFile = Object.assign(createWriteStream(path, { fd }), { file: path });
+  stream.on('error', (err) => {
+    stream.failure ??= err;
+  });
+  return stream;
+}
+
+/** Closes an output file; a write that failed during the run is reported here as one line. */
+async function close(s: OutputFile | undefined, flag: string): Promise<void> {
+  if (!s) return;
+  let err = s.failure;
+  if (!err && !s.destroyed) {
+    err = await new Promise<Error | undefined>((resolve) =>
+      s.end((e?: Error | null) => resolve(e ?? undefined)),
     );
+  }
+  err ??= s.failure;
+  if (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? err.message;
+    throw new OutputFileError(`${flag}: could not write ${s.file} (${code})`);
+  }
 }
 
 const HELP = `Usage: harmonia run --backend SPEC --input TEXT [options]
@@ -202,9 +234,9 @@ export const runCommand: Command = {
       json: { type: 'boolean', default: false },
     });
     if (v.input === undefined) throw new UsageError('--input is required');
+    const events = open(v.events, '--events');
+    const journal = open(v.journal, '--journal');
     const agent = await agentFromFlags(v);
-    const events = open(v.events);
-    const journal = open(v.journal);
     let result: RunResult | undefined;
     try {
       for await (const ev of runStream(agent, v.input, {
@@ -216,9 +248,9 @@ export const runCommand: Command = {
         if (ev.type === 'done') result = ev.result;
       }
     } finally {
-      await close(events);
-      await close(journal);
       await disposeTools([...agent.namespaces.values()]);
+      await close(events, '--events');
+      await close(journal, '--journal');
     }
     if (!result) return 1;
     if (v.json) io.stdout.write(`${JSON.stringify(result)}\n`);

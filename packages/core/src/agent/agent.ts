@@ -9,6 +9,7 @@ import type { InputGuardrail, OutputGuardrail } from '../safety/guardrails.js';
 import type { ReasoningMonitor } from '../safety/monitor.js';
 import { type ConversationStore, InMemoryConversationStore } from '../store/store.js';
 import type { ToolNamespace } from '../tools/types.js';
+import { type CallLimits, DEFAULT_CALL_LIMITS } from './dispatch.js';
 import { AgentConfigError } from './errors.js';
 import type { GuardStreaming } from './output-gate.js';
 import { PromptRenderer } from './prompt.js';
@@ -52,6 +53,13 @@ export interface AgentOptions<TOutput = unknown> {
   maxTurns?: number;
   /** How often one identical call (same recipient and arguments) may run per run. Default 2. */
   maxIdenticalCalls?: number;
+  /**
+   * Time one tool call may take before the runtime aborts its signal, stops waiting and tells the model
+   * (developer functions included). Default 60 000 ms; a namespace's own `callTimeoutMs` wins (python, browser).
+   */
+  toolTimeoutMs?: number;
+  /** Characters of one tool answer the model reads; longer answers are cut with a note. Default 100 000. */
+  maxToolOutputChars?: number;
   /** Retries per run for empty, truncated or reasoning-only turns. Default 2. */
   maxRetries?: number;
   guardrails?: { input?: readonly InputGuardrail[]; output?: readonly OutputGuardrail[] };
@@ -104,6 +112,7 @@ export class Agent<TOutput = unknown> {
   /** The option name the limit was set with (error messages name what the developer wrote). */
   readonly maxModelCallsOption: 'maxModelCalls' | 'maxTurns';
   readonly maxIdenticalCalls: number;
+  readonly callLimits: CallLimits;
   readonly maxRetries: number;
   /** Renders prompts incrementally (internal; shared by the runs of this agent). */
   readonly prompts = new PromptRenderer();
@@ -122,6 +131,17 @@ export class Agent<TOutput = unknown> {
     this.maxModelCallsOption =
       options.maxModelCalls === undefined && options.maxTurns !== undefined ? 'maxTurns' : 'maxModelCalls';
     this.maxIdenticalCalls = options.maxIdenticalCalls ?? 2;
+    this.callLimits = {
+      timeoutMs: options.toolTimeoutMs ?? DEFAULT_CALL_LIMITS.timeoutMs,
+      maxOutputChars: options.maxToolOutputChars ?? DEFAULT_CALL_LIMITS.maxOutputChars,
+    };
+    for (const [k, v] of [
+      ['toolTimeoutMs', this.callLimits.timeoutMs],
+      ['maxToolOutputChars', this.callLimits.maxOutputChars],
+    ] as const) {
+      if (!Number.isFinite(v) || v <= 0)
+        throw new AgentConfigError(`${k} must be a positive number, got ${v}`);
+    }
     this.maxRetries = options.maxRetries ?? 2;
     this.outputJsonSchema = options.output ? toJsonSchema(options.output.schema) : undefined;
 

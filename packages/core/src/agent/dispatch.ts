@@ -1,7 +1,7 @@
 import { messageText } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import { END_CONVERSATION_META } from '../safety/end-conversation.js';
-import { ToolCallError, type ToolNamespace, type ToolOutput } from '../tools/types.js';
+import { ToolCallError, type ToolContext, type ToolNamespace, type ToolOutput } from '../tools/types.js';
 import { ToolLoopError } from './errors.js';
 
 /** A recipient the model may address: `ns`, `ns.fn` with word characters (anything else is junk from a bad header). */
@@ -103,13 +103,75 @@ export function toolMessage(call: Message, text: string): Message {
 
 const errorText = (message: string) => JSON.stringify({ error: message });
 
+/** Per-call limits the runtime applies to every tool, developer functions included. */
+export interface CallLimits {
+  /** Default time for one call when its namespace sets no `callTimeoutMs`. */
+  timeoutMs: number;
+  /** Characters of one tool answer the model reads; the rest is cut with a note saying so. */
+  maxOutputChars: number;
+}
+
+/** 60 s per call, 100 000 characters per answer. */
+export const DEFAULT_CALL_LIMITS: CallLimits = { timeoutMs: 60_000, maxOutputChars: 100_000 };
+
+class CallTimeoutError extends Error {
+  override name = 'CallTimeoutError';
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms`);
+  }
+}
+
+/**
+ * Runs the namespace's call under its own signal, aborted when the run is aborted or the time is up. The runtime
+ * stops waiting at that moment even if the tool ignores its signal (a function that never returns).
+ */
+async function callWithin(
+  namespace: ToolNamespace,
+  fn: string | undefined,
+  args: string,
+  ctx: ToolContext,
+  timeoutMs: number,
+): Promise<ToolOutput> {
+  const run = ctx.signal;
+  if (run.aborted) throw run.reason ?? new Error('aborted');
+  const own = new AbortController();
+  const onRunAbort = () => own.abort(run.reason);
+  run.addEventListener('abort', onRunAbort, { once: true });
+  const timer = setTimeout(() => own.abort(new CallTimeoutError(timeoutMs)), timeoutMs);
+  const stopped = new Promise<never>((_, reject) => {
+    own.signal.addEventListener('abort', () => reject(own.signal.reason), { once: true });
+  });
+  stopped.catch(() => {});
+  const answer = Promise.resolve().then(() => namespace.call(fn, args, { ...ctx, signal: own.signal }));
+  answer.catch(() => {}); // a call abandoned at its deadline may still fail later: nobody is listening
+  try {
+    return await Promise.race([answer, stopped]);
+  } finally {
+    clearTimeout(timer);
+    run.removeEventListener('abort', onRunAbort);
+  }
+}
+
+/** Cuts an answer longer than `max` characters, keeping its head and tail, with a note to the model. */
+export function capOutput(output: ToolOutput, max: number): ToolOutput {
+  const text = output.text;
+  if (text.length <= max) return output;
+  const head = text.slice(0, Math.floor((max * 2) / 3));
+  const tail = text.slice(text.length - (max - head.length));
+  const note = `\n[... output truncated: the tool returned ${text.length} characters; ${text.length - head.length - tail.length} in the middle were left out ...]\n`;
+  return { ...output, text: head + note + tail, meta: { ...output.meta, truncatedFromChars: text.length } };
+}
+
+const duration = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
 /** Runs one call. Problems the model can fix come back to it as the tool's answer; nothing is dropped. */
 export async function executeCall(
   call: Message,
   namespaces: ReadonlyMap<string, ToolNamespace>,
   guard: RepeatGuard,
-  ctx: { conversationId: string; signal: AbortSignal },
+  ctx: { conversationId: string; signal: AbortSignal; limits?: CallLimits },
 ): Promise<CallOutcome> {
+  const limits = ctx.limits ?? DEFAULT_CALL_LIMITS;
   const recipient = call.recipient ?? '';
   const args = messageText(call);
   const fail = (msg: string): CallOutcome => {
@@ -123,7 +185,17 @@ export async function executeCall(
         `You already called ${recipient} with these exact arguments; the answer will not change. Use the earlier result, change the arguments, or answer the user.`,
       );
     }
-    const output = await namespace.call(fn, args, { ...ctx, channel: call.channel ?? 'commentary' });
+    const timeoutMs = namespace.callTimeoutMs ?? limits.timeoutMs;
+    const output = capOutput(
+      await callWithin(
+        namespace,
+        fn,
+        args,
+        { conversationId: ctx.conversationId, signal: ctx.signal, channel: call.channel ?? 'commentary' },
+        timeoutMs,
+      ),
+      limits.maxOutputChars,
+    );
     const end = output.meta?.[END_CONVERSATION_META];
     return {
       message: toolMessage(call, output.text),
@@ -134,6 +206,11 @@ export async function executeCall(
     if (err instanceof ToolLoopError) throw err;
     if (err instanceof ToolCallError) return fail(err.message);
     if (ctx.signal.aborted) throw err;
+    if (err instanceof CallTimeoutError) {
+      return fail(
+        `The tool ${recipient} did not answer within ${duration(err.ms)} and was stopped. Try a smaller request, or answer without it.`,
+      );
+    }
     // A bug in a tool: the model is told it failed (it may try another way); the event carries the error.
     return fail(`The tool ${recipient} failed: ${(err as Error)?.message ?? String(err)}`);
   }

@@ -267,6 +267,7 @@ class RunState {
             conversationId: this.conversationId,
             signal: this.signal,
             closed: this.closeReason !== undefined,
+            limits: agent.callLimits,
           },
         );
         this.add(...step.messages);

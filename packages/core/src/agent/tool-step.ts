@@ -5,7 +5,7 @@
 import { messageText } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import type { ToolNamespace } from '../tools/types.js';
-import { executeCall, type RepeatGuard } from './dispatch.js';
+import { type CallLimits, executeCall, type RepeatGuard } from './dispatch.js';
 import { RunAbortedError } from './errors.js';
 import type { LoopEvent } from './run-options.js';
 
@@ -29,6 +29,8 @@ export async function* runToolStep(
     signal: AbortSignal;
     /** The conversation was already closed earlier in this run (no second `conversation_closed`). */
     closed: boolean;
+    /** Per-call time and answer-size limits (default 60 s, 100 000 characters). */
+    limits?: CallLimits;
   },
 ): AsyncGenerator<LoopEvent, ToolStepResult> {
   const started = calls.map((call, i) => ({ call, callId: `${turn}.${i}`, t0: performance.now() }));
@@ -43,7 +45,7 @@ export async function* runToolStep(
       internal: isInternalCall(s.call),
     };
   }
-  const callCtx = { conversationId: ctx.conversationId, signal: ctx.signal };
+  const callCtx = { conversationId: ctx.conversationId, signal: ctx.signal, limits: ctx.limits };
   const settled = await Promise.allSettled(
     started.map(async (s) => {
       const o = await executeCall(s.call, ctx.namespaces, ctx.guard, callCtx);

@@ -97,6 +97,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class McpNamespace implements ToolNamespace {
   readonly name: string;
   readonly placement = 'developer' as const;
+  /** Above the server's own call timeout, so the client's clearer message wins. */
+  readonly callTimeoutMs: number;
   readonly stateful: boolean;
   private client: Client | undefined;
   private connecting: Promise<void> | undefined;
@@ -115,6 +117,7 @@ export class McpNamespace implements ToolNamespace {
     }
     this.name = server.name;
     this.stateful = server.stateful ?? false;
+    this.callTimeoutMs = (server.callTimeoutMs ?? 60_000) + 5_000;
   }
 
   private where(): string {

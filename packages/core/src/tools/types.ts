@@ -23,6 +23,11 @@ export interface ToolNamespace {
    * `call` is never invoked.
    */
   readonly external?: boolean;
+  /**
+   * How long one call may run before the runtime stops waiting, aborts the call's signal and tells the model
+   * (default: the agent's `toolTimeoutMs`, 60 s). Tools with limits of their own set this a little above them.
+   */
+  readonly callTimeoutMs?: number;
   /** The description rendered into the prompt. */
   config(): ToolNamespaceConfig;
   /**

@@ -183,6 +183,7 @@ export function createBrowserTool(options: BrowserToolOptions = {}): BrowserTool
   const tool: BrowserTool = {
     name: 'browser',
     placement: 'system',
+    callTimeoutMs: callTimeoutMs + 5_000,
     fetcher,
     config(): ToolNamespaceConfig {
       const ns = browserNamespace();

@@ -26,6 +26,9 @@ export function createPythonTool(options: PythonToolOptions = {}): PythonTool {
     name: 'python',
     placement: 'system',
     stateful: true,
+    // Its own limit, the interrupt grace and a kernel restart, with room to spare: the runtime's deadline is a
+    // backstop that never cuts a call the sandbox is still handling.
+    callTimeoutMs: sandbox.timeoutMs + 60_000,
     sandbox,
     config(): ToolNamespaceConfig {
       return pythonConfig(sandbox.timeoutMs);
