@@ -16,6 +16,7 @@ export default defineConfig({
       '@harmonia/server': src('./packages/server/src/index.ts'),
       '@harmonia/discord-bot': src('./examples/discord-bot/src/index.ts'),
       '@harmonia/slack-bot': src('./examples/slack-bot/src/index.ts'),
+      '@harmonia/support-desk': src('./examples/support-desk/src/index.ts'),
     },
   },
   test: {

@@ -90,6 +90,21 @@ export {
 } from './route-config.js';
 export { type TrainOptions, type TrainResult, trainRouter, trainRouterOnExamples } from './train.js';
 export {
+  createTriage,
+  type Specialist,
+  type Triage,
+  type TriageCaller,
+  TriageConfigError,
+  type TriageDecision,
+  type TriageEvent,
+  type TriageModelCall,
+  type TriageOptions,
+  type TriageResult,
+  type TriageRunOptions,
+  triageRecordId,
+  triageText,
+} from './triage.js';
+export {
   DEFAULT_WEIGHTS_PATH,
   defaultWeights,
   RouterWeightsError,
