@@ -5,8 +5,12 @@ import { createRoutedBackend, parseRouteFlag, RouteConfigError, readPriceTable }
 import { faqBackend } from './backend.js';
 import { createSupportBot, type SupportBot, type SupportBotOptions } from './bot.js';
 import { defaultEmbedder, type Embedder } from './embedders.js';
+import { EmbeddedMonitor } from './monitor/embedded.js';
+import { readDocSections } from './monitor/train.js';
+import type { TopicMonitor } from './monitor/types.js';
 import { faqNamespace } from './namespace.js';
 import { bundledDocsDir } from './paths.js';
+import { supportInstructions, type TopicPolicy } from './policy.js';
 import { FaqIndex, type IndexReport } from './store.js';
 
 export interface FaqAgentOptions {
@@ -20,6 +24,11 @@ export interface FaqAgentOptions {
   embedder?: Embedder;
   /** Base URL of the published docs, for citation links (`<base>/<doc without extension>`). */
   docsBaseUrl?: string;
+  /**
+   * The on-task monitor: `embedded` (default: the trained classifier over these docs, no second model),
+   * `keyword` (the keyword rules only), a model file from `harmonia monitor train`, or any `TopicMonitor`.
+   */
+  monitor?: 'embedded' | 'keyword' | { modelFile: string } | TopicMonitor;
   /** The product the docs are about, for the bot's policy and refusal (default `Harmonia`). */
   product?: string;
   /** More tool namespaces next to `faq` (MCP servers). */
@@ -48,26 +57,57 @@ export async function createFaqAgent(options: FaqAgentOptions): Promise<FaqAgent
     ...(options.storageOptions ? { storageOptions: options.storageOptions } : {}),
   });
   const report = await index.indexFolder(options.docsDir ?? bundledDocsDir);
+  const policy: TopicPolicy = options.product
+    ? { product: options.product, allowed: [`using, configuring and troubleshooting ${options.product}`] }
+    : {
+        product: 'Harmonia',
+        allowed: [
+          'installing, configuring and running Harmonia',
+          'model backends (Ollama, vLLM, the native engine)',
+          'agents, tools, routing, safety, the bots and the FAQ agent',
+        ],
+      };
   const base = options.docsBaseUrl?.replace(/\/+$/, '');
   const link = (id: string) =>
     base ? `${base}/${id.replace(/#.*$/, '').replace(/\.(md|markdown|html?|txt)$/, '')}` : undefined;
+  const docsDir = options.docsDir ?? bundledDocsDir;
+  const topicMonitor = await topicMonitorFor(
+    options.monitor,
+    docsDir,
+    options.support?.policy ?? policy,
+    index,
+  );
   const bot = createSupportBot({
-    policy: options.product
-      ? { product: options.product, allowed: [`using, configuring and troubleshooting ${options.product}`] }
-      : {
-          product: 'Harmonia',
-          allowed: [
-            'installing, configuring and running Harmonia',
-            'model backends (Ollama, vLLM, the native engine)',
-            'agents, tools, routing, safety, the bots and the FAQ agent',
-          ],
-        },
+    policy,
+    ...(topicMonitor ? { topicMonitor } : {}),
     ...(options.backend ? { backend: options.backend } : {}),
     ...(options.backends ? { backends: options.backends } : {}),
     tools: [faqNamespace(index, { link: (_doc, id) => link(id) }), ...(options.tools ?? [])],
     ...options.support,
   });
   return { bot, index, report, link };
+}
+
+async function topicMonitorFor(
+  choice: FaqAgentOptions['monitor'],
+  docsDir: string,
+  policy: TopicPolicy,
+  index: FaqIndex,
+): Promise<TopicMonitor | undefined> {
+  if (choice === 'keyword') return undefined;
+  if (choice !== undefined && typeof choice === 'object' && 'checkAnswer' in choice) return choice;
+  const sections = await readDocSections(docsDir);
+  const faq = faqNamespace(index).config();
+  return new EmbeddedMonitor({
+    domain: {
+      instructions: supportInstructions(policy),
+      docs: sections.map((s) => s.text),
+      tools: [faq.description ?? '', ...faq.tools.map((t) => t.description ?? '')],
+    },
+    ...(choice !== undefined && typeof choice === 'object' && 'modelFile' in choice
+      ? { model: choice.modelFile }
+      : {}),
+  });
 }
 
 /** A configuration value is unusable (e.g. `HARMONIA_MAX_REPLIES=abc`). */

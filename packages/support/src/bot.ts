@@ -10,6 +10,7 @@ import {
   type PatternRule,
   parseJsonArgs,
   type ReasoningEffort,
+  type ReasoningMonitor,
   type RoutingDecision,
   type RunResult,
   type RunStatus,
@@ -21,6 +22,7 @@ import {
 } from '@harmonia/core';
 import { createRouterChooser } from '@harmonia/router';
 import { supportMonitor, supportOutputGuardrail } from './guards.js';
+import { answerGuardrailOf, type TopicMonitor } from './monitor/types.js';
 import { refusalText, supportInstructions, type TopicPolicy } from './policy.js';
 import { defuseSpecialTokens, type UntrustedFinding, untrustedNamespace } from './untrusted.js';
 
@@ -52,6 +54,11 @@ export interface SupportBotOptions {
   maxReplies?: number;
   /** Hands a conversation to a person (your ticket system, a Slack channel, an email). */
   escalate?: (e: Escalation) => void | Promise<void>;
+  /**
+   * Judges reasoning and answer against what the bot is for (`EmbeddedMonitor`, `ModelMonitor`), on top of the
+   * keyword rules. `createFaqAgent` gives the embedded monitor over its docs by default.
+   */
+  topicMonitor?: TopicMonitor;
   monitorRules?: readonly PatternRule[];
   outputRules?: readonly PatternRule[];
   store?: ConversationStore;
@@ -123,10 +130,15 @@ export class SupportBot {
       store: this.store,
       replyCap: options.maxReplies ?? 5,
       allowEndConversation: true,
-      monitor: supportMonitor(options.monitorRules),
+      monitor: withTopic(supportMonitor(options.monitorRules), options.topicMonitor),
       guardrails: {
         input: [maxInputLength(options.maxInputChars ?? 4000)],
-        output: [supportOutputGuardrail(options.policy, options.outputRules)],
+        output: [
+          supportOutputGuardrail(options.policy, options.outputRules),
+          ...(options.topicMonitor
+            ? [answerGuardrailOf(options.topicMonitor, refusalText(options.policy))]
+            : []),
+        ],
       },
       // Answer text is shown a sentence at a time, each only after the output guardrail passed on everything so
       // far: an off-task answer is withheld before any of it is shown (a chat edit cannot be un-seen).
@@ -322,6 +334,18 @@ export class SupportBot {
 
 export function createSupportBot(options: SupportBotOptions): SupportBot {
   return new SupportBot(options);
+}
+
+/** The keyword rules, then the topic monitor: the first that flags stops the turn. */
+function withTopic(rules: ReasoningMonitor, topic: TopicMonitor | undefined): ReasoningMonitor {
+  if (!topic) return rules;
+  return {
+    name: `${rules.name}+${topic.name}`,
+    async check(reasoning, ctx) {
+      const v = await rules.check(reasoning, ctx);
+      return v.flagged ? v : topic.checkReasoning(reasoning, ctx);
+    },
+  };
 }
 
 function clip(s: string, n = 300): string {

@@ -48,6 +48,7 @@ export {
 } from './evaluate.js';
 export { reciprocalRankFusion, relativeScoreFusion } from './fusion.js';
 export { OFF_TASK_RULES, supportMonitor, supportOutputGuardrail, UNSAFE_RULES } from './guards.js';
+export * from './monitor/index.js';
 export {
   CITATION_PATTERN,
   type Citation,
@@ -55,7 +56,7 @@ export {
   type FaqNamespaceOptions,
   faqNamespace,
 } from './namespace.js';
-export { bundledDocsDir, bundledQuestionsFile } from './paths.js';
+export { bundledDocsDir, bundledMonitorModel, bundledQuestionsFile } from './paths.js';
 export { DEFAULT_REFUSAL, refusalText, supportInstructions, type TopicPolicy } from './policy.js';
 export {
   createBotLogger,

@@ -5,3 +5,5 @@ import { fileURLToPath } from 'node:url';
 export const bundledDocsDir = fileURLToPath(new URL('../docs/', import.meta.url));
 /** Evaluation questions over the bundled docs. */
 export const bundledQuestionsFile = fileURLToPath(new URL('../eval/questions.jsonl', import.meta.url));
+/** The trained on-task monitor shipped with the package (`harmonia monitor train` writes others). */
+export const bundledMonitorModel = fileURLToPath(new URL('../monitor/model.json', import.meta.url));

@@ -5,6 +5,7 @@ import { engineCommand } from './engine.js';
 import { faqCommand } from './faq.js';
 import { harmonyCommand } from './harmony.js';
 import { mcpCommand } from './mcp.js';
+import { monitorCommand } from './monitor.js';
 import { pythonCommand } from './python.js';
 import { routerCommand } from './router.js';
 import { runCommand } from './run.js';
@@ -26,4 +27,5 @@ export const commands: readonly Command[] = [
   routerCommand,
   engineCommand,
   faqCommand,
+  monitorCommand,
 ];

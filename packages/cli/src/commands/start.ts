@@ -7,7 +7,7 @@
 import { createInterface } from 'node:readline';
 import { McpNamespace } from '@harmonia/core';
 import { createRoutedBackend } from '@harmonia/router';
-import { createFaqAgent, type FaqAgent, type SupportReply } from '@harmonia/support';
+import { createFaqAgent, type FaqAgent, type FaqAgentOptions, type SupportReply } from '@harmonia/support';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { embedderOf, fail, resolveBackend } from './faq.js';
 import { mcpFromFlags, routeFromFlags } from './run.js';
@@ -19,6 +19,8 @@ const OPTIONS = {
   model: { type: 'string' },
   docs: { type: 'string' },
   product: { type: 'string' },
+  monitor: { type: 'string' },
+  'monitor-model': { type: 'string' },
   db: { type: 'string' },
   embedder: { type: 'string' },
   mcp: { type: 'string', multiple: true },
@@ -47,6 +49,9 @@ Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
   --embedder NAME use-lite (default) or hashing
   --mcp NAME=SPEC an MCP server's tools as namespace NAME, next to faq (repeatable):
                   NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
+  --monitor KIND  embedded (default: a small trained classifier, no second model) or keyword (the rules only)
+  --monitor-model FILE
+                  a model from 'harmonia monitor train --docs DIR' (default: the bundled one)
 `;
 
 export const startCommand: Command = {
@@ -77,6 +82,7 @@ export const startCommand: Command = {
         ...(values.db ? { db: values.db } : {}),
         ...(values.product ? { product: values.product } : {}),
         ...(mcp.length ? { tools: mcp } : {}),
+        monitor: monitorChoice(values.monitor, values['monitor-model']),
       });
       for (const m of mcp) await m.prepare();
       io.stderr.write(
@@ -112,6 +118,16 @@ export const startCommand: Command = {
     return 0;
   },
 };
+
+function monitorChoice(kind: string | undefined, modelFile: string | undefined): FaqAgentOptions['monitor'] {
+  if (kind !== undefined && kind !== 'embedded' && kind !== 'keyword')
+    throw new UsageError(`--monitor must be embedded or keyword, got '${kind}'`);
+  if (kind === 'keyword') {
+    if (modelFile) throw new UsageError('--monitor-model needs --monitor embedded');
+    return 'keyword';
+  }
+  return modelFile ? { modelFile } : 'embedded';
+}
 
 /**
  * Interactive: the answer streams as the bot releases it (sentence by sentence, each after the guards passed).

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import type { MonitorContext, MonitorVerdict } from '@harmonia/core';
+import { bundledMonitorModel } from '../paths.js';
+import { Domain, type DomainSources, MonitorModel, type MonitorModelJSON } from './model.js';
+import { sentences, words } from './text.js';
+import type { TopicMonitor } from './types.js';
+
+export interface EmbeddedMonitorOptions {
+  /** What the bot is for: instructions, doc sections, tool descriptions. */
+  domain: DomainSources;
+  /** A trained model (default: the bundled one); `harmonia monitor train` makes one for your docs. */
+  model?: MonitorModel | string;
+  /** Overrides the model's calibrated threshold (probability that a sentence is off task). */
+  threshold?: number;
+}
+
+let bundled: MonitorModel | undefined;
+
+/** Reads a model file written by `harmonia monitor train` (or the bundled one). */
+export function loadMonitorModel(file = bundledMonitorModel): MonitorModel {
+  if (file === bundledMonitorModel && bundled) return bundled;
+  const model = MonitorModel.fromJSON(JSON.parse(readFileSync(file, 'utf8')) as MonitorModelJSON);
+  if (file === bundledMonitorModel) bundled = model;
+  return model;
+}
+
+/**
+ * The default on-task monitor: no second model. Each sentence of the reasoning and of the answer is scored
+ * against the bot's domain and known attack shapes by a small trained classifier over word vectors distilled
+ * from USE-lite; a sentence at or above the threshold stops the turn (reasoning) or withholds the answer.
+ */
+export class EmbeddedMonitor implements TopicMonitor {
+  readonly name = 'on-task';
+  readonly model: MonitorModel;
+  readonly domain: Domain;
+  readonly threshold: number;
+  private readonly cache = new Map<string, number>();
+
+  constructor(options: EmbeddedMonitorOptions) {
+    this.model =
+      options.model instanceof MonitorModel
+        ? options.model
+        : loadMonitorModel(options.model ?? bundledMonitorModel);
+    this.domain = new Domain(options.domain, this.model.wv);
+    this.threshold = options.threshold ?? this.model.threshold;
+  }
+
+  /** Probability that one sentence is off task or an attack (cached). */
+  score(sentence: string): number {
+    let p = this.cache.get(sentence);
+    if (p === undefined) {
+      p = this.model.score(sentence, this.domain);
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(sentence, p);
+    }
+    return p;
+  }
+
+  /**
+   * The first sentence at or above the threshold, if any. `minWords` skips fragments (reasoning notes such as
+   * "found" or "ok" say nothing about the topic; answer sentences are all judged).
+   */
+  judge(text: string, minWords = 0): MonitorVerdict {
+    for (const s of sentences(text)) {
+      if (minWords && words(s).length < minWords) continue;
+      const p = this.score(s);
+      if (p >= this.threshold)
+        return {
+          flagged: true,
+          reason: `off task (p=${p.toFixed(2)}): "${s.length > 80 ? `${s.slice(0, 80)}…` : s}"`,
+        };
+    }
+    return { flagged: false };
+  }
+
+  async checkReasoning(reasoning: string, _ctx?: MonitorContext): Promise<MonitorVerdict> {
+    return this.judge(reasoning, 2);
+  }
+
+  async checkAnswer(answer: string, _ctx?: MonitorContext): Promise<MonitorVerdict> {
+    return this.judge(answer);
+  }
+}

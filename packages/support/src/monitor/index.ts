@@ -1,0 +1,18 @@
+export { EmbeddedMonitor, type EmbeddedMonitorOptions, loadMonitorModel } from './embedded.js';
+export { Domain, type DomainSources, MonitorModel, type MonitorModelJSON, type Prototypes } from './model.js';
+export { ATTACKS, OFF_TASK, OFF_TASK_FRAMES, OFF_TASK_TASKS, ON_TASK_TEMPLATES, SMALL_TALK } from './seed.js';
+export { plain, sentences, words } from './text.js';
+export {
+  buildDataset,
+  type DatasetDomain,
+  domainSources,
+  type ExampleLabel,
+  type Metrics,
+  type MonitorExample,
+  onTaskExamples,
+  readDocSections,
+  type TrainOptions,
+  trainMonitor,
+} from './train.js';
+export { answerGuardrailOf, reasoningMonitorOf, type TopicMonitor } from './types.js';
+export { WordVectors } from './vectors.js';
