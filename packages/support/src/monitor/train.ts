@@ -79,9 +79,9 @@ export function buildDataset(domains: readonly DatasetDomain[]): MonitorExample[
   const rows: MonitorExample[] = [];
   for (const d of domains) {
     const on = onTaskExamples(d.sections);
-    on.forEach((e, i) =>
-      rows.push({ ...e, label: 'on', domain: d.name, split: d.heldout || i % 5 === 4 ? 'heldout' : 'train' }),
-    );
+    on.forEach((e, i) => {
+      rows.push({ ...e, label: 'on', domain: d.name, split: d.heldout || i % 5 === 4 ? 'heldout' : 'train' });
+    });
     SMALL_TALK.forEach((text, i) => {
       const split = i % 4 === 3 ? 'heldout' : 'train';
       if (!d.heldout || split === 'heldout')
