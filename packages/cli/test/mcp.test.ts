@@ -156,6 +156,9 @@ describe('harmonia start --mcp', () => {
         join(dir, 'db'),
         '--embedder',
         'hashing',
+        // The scripted answer is not in the docs; this test is about MCP, not the on-task monitor.
+        '--monitor',
+        'keyword',
         '--mcp',
         `kb=stdio:${process.execPath} ${kbFixture} --log ${join(dir, 'kb.log')}`,
       ],
