@@ -40,7 +40,7 @@ describe('runtime: every tool call has a deadline and honours the run signal', (
     const { agent, backend } = agentWith([lookup(never)], { toolTimeoutMs: 300 });
     const t = performance.now();
     const r = await run(agent, 'go');
-    expect(performance.now() - t).toBeLessThan(5000);
+    expect(performance.now() - t).toBeLessThan(15_000);
     expect(r.finalText).toBe('done');
     expect(backend.promptText(1)).toContain(
       'The tool functions.lookup did not answer within 300 ms and was stopped.',

@@ -183,7 +183,7 @@ describe('allow-list parsing', () => {
   it.each([['127.0.0.1/'], ['::1/'], ['10.0.0.0/99'], ['10.0.0.0/abc']])(
     'attack: `tool browser open --allow-host %s` is a usage error (exit 2), not an open door',
     async (entry) => {
-      const err = await cli('open', '--id', 'http://10.0.0.1/', '--allow-host', entry).catch((e) => e);
+      const err = await cli('open', '--id', 'http://127.0.0.2:9/', '--allow-host', entry).catch((e) => e);
       expect(err).toBeInstanceOf(UsageError);
       expect((err as Error).message).toMatch(/^--allow-host: bad allowed host/);
       expect((err as Error).message).not.toContain('\n');
@@ -264,7 +264,8 @@ describe('compression bombs', () => {
     const err = await fetcher.fetch(path, base + path, new AbortController().signal).catch((e: Error) => e);
     delay.disable();
     expect((err as Error).message).toBe(`the page is larger than the limit of ${5 * MiB} bytes`);
-    expect(delay.max / 1e6).toBeLessThan(400);
+    // Inflating 200 MiB on the event loop blocks it for seconds; streamed decoding never for long.
+    expect(delay.max / 1e6).toBeLessThan(1000);
     expect(process.memoryUsage().rss - before).toBeLessThan(150 * MiB);
   });
 
