@@ -54,6 +54,10 @@ using DotRowsF32Fn = void (*)(const float* W, size_t K, const float* x, int n, f
 using AttendFn = void (*)(const float* q, int qpk, int hd, const float* K, const float* V, size_t ldkv, int n,
                           const float* sinks, float scale, float* out);
 
+// Clamped SwiGLU over interleaved rows: out[i] = g * sigmoid(alpha * g) * (u + 1) with g = min(h[2i] + b[2i],
+// limit), u = clamp(h[2i+1] + b[2i+1], -limit, limit).
+using SwigluFn = void (*)(const float* h, const float* b, int I, float limit, float alpha, float* out);
+
 struct KernelSet {
   const char* name;
   MatmulBf16Fn matmul_bf16;
@@ -63,6 +67,7 @@ struct KernelSet {
   DotRowsF32Fn dot_rows_f32;
   AttendFn attend;
   MatmulQ8DenseFn matmul_q8_dense;
+  SwigluFn swiglu;
 };
 
 struct Bf16ActKernels {

@@ -717,6 +717,49 @@ AVX512_TARGET static void attend_avx512(const float* q, int qpk, int hd, const f
   }
 }
 
+// ---------------------------------------------------------------- clamped SwiGLU
+static void swiglu_generic(const float* h, const float* b, int I, float limit, float alpha, float* out) {
+  for (int i = 0; i < I; i++) {
+    // Interleaved rows: 2i is the gate, 2i+1 the linear ("up") part.
+    const float gate = std::min(h[2 * i] + b[2 * i], limit);
+    const float up = std::clamp(h[2 * i + 1] + b[2 * i + 1], -limit, limit);
+    out[i] = gate / (1.0f + std::exp(-alpha * gate)) * (up + 1.0f);
+  }
+}
+
+// e^x to ~1 ulp: 2^n * e^r with n = round(x / ln 2), r reduced in two steps, a degree-6 polynomial for e^r.
+AVX512_TARGET static inline __m512 exp_avx512(__m512 x) {
+  x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-103.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693145751953125f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(1.428606765330187045e-6f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, n);
+}
+
+AVX512_TARGET static void swiglu_avx512(const float* h, const float* b, int I, float limit, float alpha, float* out) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512 lim = _mm512_set1_ps(limit), nlim = _mm512_set1_ps(-limit), na = _mm512_set1_ps(-alpha);
+  const __m512 one = _mm512_set1_ps(1.0f);
+  int i = 0;
+  for (; i + 16 <= I; i += 16) {
+    const __m512 v0 = _mm512_add_ps(_mm512_loadu_ps(h + 2 * i), _mm512_loadu_ps(b + 2 * i));
+    const __m512 v1 = _mm512_add_ps(_mm512_loadu_ps(h + 2 * i + 16), _mm512_loadu_ps(b + 2 * i + 16));
+    const __m512 gate = _mm512_min_ps(_mm512_permutex2var_ps(v0, even, v1), lim);
+    const __m512 up = _mm512_max_ps(_mm512_min_ps(_mm512_permutex2var_ps(v0, odd, v1), lim), nlim);
+    const __m512 sig = _mm512_div_ps(gate, _mm512_add_ps(one, exp_avx512(_mm512_mul_ps(na, gate))));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(sig, _mm512_add_ps(up, one)));
+  }
+  if (i < I) swiglu_generic(h + 2 * i, b + 2 * i, I - i, limit, alpha, out + i);
+}
+
 // ---------------------------------------------------------------- int8 activations (prefill 'int8')
 // MXFP4 codes as ggml's doubled integers (value = kMxfp4Int[code] * 2^(e-128)), and the same plus 12 as the
 // unsigned operand of vpdpbusd (the 12 * sum(q) excess is subtracted through the accumulator's start value).
@@ -1043,14 +1086,14 @@ VNNI_TARGET static void matmul_q8_dense_vnni(const Q8Dense& W, const uint8_t* Xq
 }
 
 const KernelSet kGeneric{"generic", matmul_bf16_generic, matmul_mxfp4_generic, quantize_q8_generic,
-                         matmul_mxfp4_q8_generic, dot_rows_f32_generic, attend_generic, matmul_q8_dense_generic};
+                         matmul_mxfp4_q8_generic, dot_rows_f32_generic, attend_generic, matmul_q8_dense_generic, swiglu_generic};
 const KernelSet kAvx2{"avx2", matmul_bf16_avx2, matmul_mxfp4_avx2, quantize_q8_generic, matmul_mxfp4_q8_generic,
-                      dot_rows_f32_generic, attend_generic, matmul_q8_dense_generic};
+                      dot_rows_f32_generic, attend_generic, matmul_q8_dense_generic, swiglu_generic};
 // AVX-512 without VNNI computes the int8 path with the portable kernel.
 const KernelSet kAvx512{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512, quantize_q8_generic,
-                        matmul_mxfp4_q8_generic, dot_rows_f32_avx512, attend_avx512, matmul_q8_dense_generic};
+                        matmul_mxfp4_q8_generic, dot_rows_f32_avx512, attend_avx512, matmul_q8_dense_generic, swiglu_avx512};
 const KernelSet kAvx512Vnni{"avx512", matmul_bf16_avx512, matmul_mxfp4_avx512, quantize_q8_vnni,
-                            matmul_mxfp4_q8_vnni, dot_rows_f32_avx512, attend_avx512, matmul_q8_dense_vnni};
+                            matmul_mxfp4_q8_vnni, dot_rows_f32_avx512, attend_avx512, matmul_q8_dense_vnni, swiglu_avx512};
 
 const KernelSet& select_kernels(const char* force) {
   __builtin_cpu_init();

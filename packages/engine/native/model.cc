@@ -478,14 +478,9 @@ void Model::experts_block(const Layer& L, int T, const Routing& rt, Work& w) {
     for (int j = task; j < R; j += row_tasks) {
       const int e = row_expert[j];
       const float* hb = &L.mlp1_b[static_cast<size_t>(e) * 2 * I];
-      float* hr = &h1[static_cast<size_t>(j) * 2 * I];
+      const float* hr = &h1[static_cast<size_t>(j) * 2 * I];
       float* ar = &a[static_cast<size_t>(j) * I];
-      for (int i = 0; i < I; i++) {
-        // Interleaved rows: 2i is the gate, 2i+1 the linear ("up") part.
-        const float gate = std::min(hr[2 * i] + hb[2 * i], limit);
-        const float up = std::clamp(hr[2 * i + 1] + hb[2 * i + 1], -limit, limit);
-        ar[i] = gate / (1.0f + std::exp(-alpha * gate)) * (up + 1.0f);
-      }
+      kernels_->swiglu(hr, hb, I, limit, alpha, ar);
       if (bf) to_bf16(ar, &as16[static_cast<size_t>(j) * I], I);
       else split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
     }
