@@ -1,6 +1,7 @@
 import type {
   BackendChooser,
   ChooseContext,
+  ConversationStore,
   MessageBackend,
   ModelSize,
   ReasoningEffort,
@@ -31,7 +32,15 @@ export interface RouterChooserOptions {
   model?: RouterModel;
   /** Optional LLM-as-router, consulted only when p(120b) falls in `policy.uncertainBand`. */
   llm?: LlmRouterFn;
+  /**
+   * Where decisions are recorded (`routing:<conversationId>`, one entry per new or escalated decision), and
+   * where a conversation's sticky decision is found again after a restart or on another replica.
+   */
+  store?: ConversationStore;
 }
+
+/** The store key of a conversation's routing record. */
+export const routingRecordId = (conversationId: string) => `routing:${conversationId}`;
 
 /** A decision and the configured arm (or model) whose backend serves it. */
 export type ServedDecision = RouteResult & { served: ModelSize | ArmId };
@@ -123,12 +132,31 @@ export function createRouterChooser(options: RouterChooserOptions): RouterChoose
     router,
     arms: keys as (ModelSize | ArmId)[],
     async choose(ctx) {
+      const store = options.store;
+      const stickyOn = policy?.sticky !== false;
+      if (store && stickyOn && !router.decisionFor(ctx.conversationId)) {
+        const rec = await store.load(routingRecordId(ctx.conversationId));
+        const last = rec?.messages.at(-1)?.content[0];
+        if (last && 'text' in last) {
+          try {
+            const { served: _served, ...previous } = JSON.parse(last.text) as ServedDecision;
+            router.adopt(ctx.conversationId, previous);
+          } catch {
+            // An unreadable record: decide afresh.
+          }
+        }
+      }
       const decision = await decide(ctx);
       const served = servingArm(backends, decision.arm);
       const backend = served && backends[served];
       if (!served || !backend)
         throw new RouterChooserError(`no backend serves ${decision.arm} (configured: ${keys.join(', ')})`);
-      return { decision: { ...decision, served }, backend };
+      const out: ServedDecision = { ...decision, served };
+      if (store && !decision.reason.startsWith('sticky'))
+        await store.append(routingRecordId(ctx.conversationId), [
+          { role: 'system', content: [{ type: 'text', text: JSON.stringify(out) }] },
+        ]);
+      return { decision: out, backend };
     },
   };
 }

@@ -4,6 +4,7 @@ export {
   type RouterChooser,
   RouterChooserError,
   type RouterChooserOptions,
+  routingRecordId,
   type ServedDecision,
   servingArm,
 } from './chooser.js';

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { type Backend, type BackendFlags, backendFromSpec, type ModelSize } from '@harmonia/core';
+import {
+  type Backend,
+  type BackendFlags,
+  backendFromSpec,
+  type ConversationStore,
+  type ModelSize,
+} from '@harmonia/core';
 import { type ArmBackends, createRouterChooser, type RouterChooser } from './chooser.js';
 import { ARMS, type ArmCost, type ArmId } from './cost.js';
 import type { LlmRouterFn } from './llm-router.js';
@@ -147,6 +153,8 @@ export interface RoutedBackendOptions {
   /** Overrides the config's price table. */
   prices?: PriceTable;
   llm?: LlmRouterFn;
+  /** Records decisions and restores sticky ones (see `RouterChooserOptions.store`). */
+  store?: ConversationStore;
 }
 
 /**
@@ -172,5 +180,10 @@ export async function createRoutedBackend(
     ...config.policy,
     ...(prices ? { costs: { ...config.policy?.costs, ...costsFromPrices(prices) } } : {}),
   };
-  return createRouterChooser({ backends, policy, ...(options.llm ? { llm: options.llm } : {}) });
+  return createRouterChooser({
+    backends,
+    policy,
+    ...(options.llm ? { llm: options.llm } : {}),
+    ...(options.store ? { store: options.store } : {}),
+  });
 }

@@ -180,3 +180,28 @@ describe('Agent runtime with the router as its backend chooser', () => {
     large.assertDone();
   });
 });
+
+describe('decisions in the store', () => {
+  it('records new decisions and restores a sticky one after a restart', async () => {
+    const { InMemoryConversationStore } = await import('@harmonia/core');
+    const { routingRecordId } = await import('../src/index.js');
+    const store = new InMemoryConversationStore();
+    const backends = { '20b': new ScriptedBackend([]), '120b': new ScriptedBackend([]) };
+    const first = createRouterChooser({ backends, store });
+    expect((await first.choose(ctx(HARD, { conversationId: 's1' }))).decision.model).toBe('120b');
+    expect((await first.choose(ctx(SIMPLE, { conversationId: 's1' }))).decision.reason).toMatch(/^sticky/);
+    const rec = await store.load(routingRecordId('s1'));
+    // Only the new decision is recorded, not the sticky repeat.
+    expect(rec?.messages).toHaveLength(1);
+    expect(JSON.parse((rec?.messages[0]?.content[0] as { text: string }).text)).toMatchObject({
+      model: '120b',
+      served: '120b',
+    });
+    // A new process over the same store: the conversation keeps 120b although the message is simple.
+    const second = createRouterChooser({ backends, store });
+    const again = await second.choose(ctx(SIMPLE, { conversationId: 's1' }));
+    expect(again.decision).toMatchObject({ model: '120b' });
+    expect(again.decision.reason).toMatch(/^sticky/);
+    expect((await second.choose(ctx(SIMPLE, { conversationId: 's2' }))).decision.model).toBe('20b');
+  });
+});

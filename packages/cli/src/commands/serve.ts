@@ -110,14 +110,23 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     await disposeTools(tools);
     throw err;
   }
+  let store: ConversationStore | undefined;
+  try {
+    store = v.store ? await openStore(v.store) : undefined;
+  } catch (err) {
+    await disposeTools(tools);
+    throw err;
+  }
   const backendFlags = {
     ...(v.model ? { model: v.model } : {}),
     ...(v.profile ? { profile: v.profile } : {}),
   };
+  // With a store, routing decisions are recorded there and stay sticky across restarts and replicas.
   const backend = route
     ? await createRoutedBackend(route.config, {
         flags: backendFlags,
         ...(route.prices ? { prices: route.prices } : {}),
+        ...(store ? { store } : {}),
       })
     : await backendFromSpec(spec as BackendSpec, backendFlags);
   // With --route each arm also answers to its own model name (gpt-oss-120b → a 120b arm); 'auto' routes.
@@ -137,13 +146,6 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     }
   }
   const apiKey = v['api-key'] ?? process.env.HARMONIA_API_KEY;
-  let store: ConversationStore | undefined;
-  try {
-    store = v.store ? await openStore(v.store) : undefined;
-  } catch (err) {
-    await disposeTools(tools);
-    throw err;
-  }
   const server = createHarmoniaServer({
     backend,
     ...(arms ? { arms } : {}),
