@@ -143,18 +143,25 @@ export class SqlConversationStore implements ConversationStore {
       await this.driver.transaction((tx) => this.ensure(tx, id));
       return;
     }
+    const bodies = messages.map((m) => JSON.stringify(m));
+    const last = messages.at(-1)!;
     await this.driver.transaction(async (tx) => {
-      await this.ensure(tx, id);
-      // Row lock: concurrent appends to one conversation get consecutive sequence numbers.
-      const [row] = await tx.query('SELECT message_count FROM conversations WHERE id = $1 FOR UPDATE', [id]);
-      let seq = Number(row?.message_count ?? 0);
+      // One upsert reserves the sequence numbers and holds the row lock to the commit, so concurrent appends
+      // to one conversation get consecutive, non-overlapping numbers.
+      const [row] = await tx.query(
+        `INSERT INTO conversations (id, message_count) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE SET message_count = conversations.message_count + $2, updated_at = now()
+         RETURNING message_count - $2 AS start`,
+        [id, messages.length],
+      );
+      let seq = Number(row?.start ?? 0);
       const rows: unknown[] = [];
       const values: string[] = [];
-      for (const m of messages) {
+      messages.forEach((m, i) => {
         const p = rows.length;
         values.push(`($1, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6})`);
-        rows.push(seq++, m.role, m.channel ?? null, m.recipient ?? null, JSON.stringify(m));
-      }
+        rows.push(seq++, m.role, m.channel ?? null, m.recipient ?? null, bodies[i]);
+      });
       await tx.query(
         `INSERT INTO messages (conversation_id, seq, role, channel, recipient, body) VALUES ${values.join(', ')}`,
         [id, ...rows],
@@ -168,46 +175,49 @@ export class SqlConversationStore implements ConversationStore {
           ...tools,
         ]);
       }
-      await tx.query('UPDATE conversations SET message_count = $2, updated_at = now() WHERE id = $1', [
-        id,
-        seq,
-      ]);
-      const [t] = await tx.query('SELECT state FROM tickets WHERE conversation_id = $1', [id]);
-      const state = stateAfter(t?.state as TicketState, messages);
-      await tx.query('UPDATE tickets SET replies = replies + $2, state = $3 WHERE conversation_id = $1', [
-        id,
-        countReplies(messages),
-        state,
-      ]);
+      // Reply count and state move together (see stateAfter): an answer at the end waits for the user, a user
+      // message reopens; escalated and closed tickets keep their state.
+      const answered = last.role === 'assistant' && last.channel === 'final';
+      const asked = messages.some((m) => m.role === 'user');
+      const fresh = stateAfter('open', messages);
+      await tx.query(
+        `INSERT INTO tickets (conversation_id, replies, state) VALUES ($1, $2, $3)
+         ON CONFLICT (conversation_id) DO UPDATE SET replies = tickets.replies + $2,
+           state = CASE WHEN tickets.state IN ('closed', 'escalated') THEN tickets.state
+                        WHEN $4 THEN 'waiting' WHEN $5 THEN 'open' ELSE tickets.state END`,
+        [id, countReplies(messages), fresh, answered, asked],
+      );
     });
   }
 
   async load(id: string): Promise<ConversationRecord | null> {
     await this.ready;
+    // One round trip: the ticket row with its messages and notes as JSON arrays.
     const [conv] = await this.driver.query(
       `SELECT c.created_at, c.updated_at, t.state, t.replies, t.close_reason, t.closed_at,
-              t.escalation_summary, t.escalated_by, t.escalated_at
+              t.escalation_summary, t.escalated_by, t.escalated_at,
+              (SELECT coalesce(json_agg(m.body ORDER BY m.seq), '[]'::json) FROM messages m
+                WHERE m.conversation_id = c.id) AS messages,
+              (SELECT coalesce(json_agg(json_build_object('author', n.author, 'text', n.body, 'at', n.created_at)
+                       ORDER BY n.id), '[]'::json) FROM ticket_notes n WHERE n.conversation_id = c.id) AS notes
          FROM conversations c JOIN tickets t ON t.conversation_id = c.id WHERE c.id = $1`,
       [id],
     );
     if (!conv) return null;
-    const msgs = await this.driver.query(
-      'SELECT body FROM messages WHERE conversation_id = $1 ORDER BY seq',
-      [id],
-    );
-    const notes = await this.driver.query(
-      'SELECT author, body, created_at FROM ticket_notes WHERE conversation_id = $1 ORDER BY id',
-      [id],
-    );
+    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
     const rec: ConversationRecord = {
       id,
-      messages: msgs.map((r) => (typeof r.body === 'string' ? JSON.parse(r.body) : r.body) as Message),
+      messages: json<Message[]>(conv.messages),
       createdAt: iso(conv.created_at),
       updatedAt: iso(conv.updated_at),
       ticket: {
         state: conv.state as TicketState,
         replies: Number(conv.replies),
-        notes: notes.map((n) => ({ author: String(n.author), text: String(n.body), at: iso(n.created_at) })),
+        notes: json<{ author: string; text: string; at: string }[]>(conv.notes).map((n) => ({
+          author: n.author,
+          text: n.text,
+          at: iso(n.at),
+        })),
         ...(conv.escalated_at
           ? {
               escalation: {
