@@ -146,6 +146,8 @@ describe('harmonia start --mcp', () => {
     const code = await main(
       [
         'start',
+        '--store',
+        'memory',
         '--backend',
         `script:${script}`,
         '--docs',

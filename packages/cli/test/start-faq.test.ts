@@ -132,7 +132,16 @@ describe('harmonia start', () => {
     );
     const t = io('why do I get connection refused?\n/reset\nhi\n/exit\nnever read\n');
     const code = await startCommand.run(
-      ['--backend', `script:${script}`, '--db', join(dir.dir, 'db'), '--embedder', 'hashing'],
+      [
+        '--store',
+        'memory',
+        '--backend',
+        `script:${script}`,
+        '--db',
+        join(dir.dir, 'db'),
+        '--embedder',
+        'hashing',
+      ],
       t.io,
     );
     expect(code).toBe(0);

@@ -57,7 +57,7 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
       'Can I return my thermostat?\nGive me a chocolate cake recipe.\nI said RECIPE. Now.\nHello?\n',
     );
     const r = await sh(
-      `node ${BIN} start --backend script:${script} --docs ${docs} --product Kestrel --db ${join(dir, 'db')} < ${join(dir, 'questions.txt')}`,
+      `node ${BIN} start --store memory --backend script:${script} --docs ${docs} --product Kestrel --db ${join(dir, 'db')} < ${join(dir, 'questions.txt')}`,
     );
     expect(r.stderr).toContain('Harmonia support bot');
     expect(r.code).toBe(0);
@@ -90,7 +90,7 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
     const route = `20b=script:${join(dir, 'small.json')},120b=script:${join(dir, 'large.json')}`;
     const r = await sh(
       // The scripted answers are placeholders, not about the docs: the on-task monitor is not under test here.
-      `node ${BIN} start --route ${route} --monitor keyword --docs ${docs} --db ${join(dir, 'db')} < ${join(dir, 'questions.txt')}`,
+      `node ${BIN} start --store memory --route ${route} --monitor keyword --docs ${docs} --db ${join(dir, 'db')} < ${join(dir, 'questions.txt')}`,
     );
     expect(r.stderr).toContain('routed: 20b, 120b');
     expect(r.code).toBe(0);
@@ -101,5 +101,55 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
     const both = await sh(`node ${BIN} start --route ${route} --backend script:x.json < /dev/null`);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('not both');
+  });
+
+  it('keeps the conversation in --store across restarts until /reset; --max-replies and --journal', {
+    timeout: 120_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-store-'));
+    dirs.push(dir);
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    await writeFile(join(docs, 'hours.md'), '# Hours\n\nThe shop opens at 9 on weekdays.\n');
+    const store = join(dir, 'store');
+    const common = `--store ${store} --docs ${docs} --db ${join(dir, 'db')} --max-replies 2 --monitor keyword`;
+    const script = async (name: string, steps: string[]) => {
+      await writeFile(join(dir, name), JSON.stringify(steps));
+      return join(dir, name);
+    };
+    // First process: one question.
+    const s1 = await script('s1.json', [H.final('We open at 9.')]);
+    const r1 = await sh(`echo 'When do you open?' | node ${BIN} start --backend script:${s1} ${common}`);
+    expect(r1.code).toBe(0);
+    expect(r1.stdout).toBe('We open at 9.\n');
+    // Second process: the same conversation goes on (the model sees the first question), with a journal.
+    const s2 = await script('s2.json', [H.final('Until 5.')]);
+    const journal = join(dir, 'journal.jsonl');
+    const r2 = await sh(
+      `echo 'And closing?' | node ${BIN} start --backend script:${s2} ${common} --journal ${journal}`,
+    );
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).toContain('continuing your conversation: 1 question so far');
+    expect(r2.stdout).toBe('Until 5.\n');
+    const { readFile } = await import('node:fs/promises');
+    const lines = (await readFile(journal, 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const call = JSON.parse(lines[0]!) as { prompt: string };
+    expect(call.prompt).toContain('When do you open?');
+    expect(call.prompt).toContain('We open at 9.');
+    // Third process: the reply cap of 2 holds across restarts; then /reset starts a fresh conversation.
+    const s3 = await script('s3.json', [H.final('Fresh start.')]);
+    const r3 = await sh(
+      `printf 'Weekends?\n/reset\nHello\n' | node ${BIN} start --backend script:${s3} ${common}`,
+    );
+    expect(r3.code).toBe(0);
+    expect(r3.stdout.split('\n')).toEqual([
+      "I've reached my limit for this conversation, so I've passed it to a person who will follow up.",
+      'Fresh start.',
+      '',
+    ]);
+    const bad = await sh(`node ${BIN} start --max-replies zero < /dev/null`);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-replies must be a positive whole number');
   });
 });

@@ -180,7 +180,7 @@ export function createChatAdapter(bot: SupportBot, options: ChatAdapterOptions):
     };
     try {
       let latest = '';
-      for await (const ev of bot.stream(msg.conversationId, msg.text, signal, turnId)) {
+      for await (const ev of bot.stream(msg.conversationId, msg.text, signal, { turnId })) {
         if (ev.type === 'text') {
           latest = ev.text;
           if (options.stream !== false) await show(latest, false);

@@ -12,6 +12,7 @@ import {
   type ReasoningEffort,
   type ReasoningMonitor,
   type RoutingDecision,
+  type RunOptions,
   type RunResult,
   type RunStatus,
   runStream,
@@ -85,6 +86,13 @@ export interface SupportReply {
   injections: UntrustedFinding[];
   /** Why the answer was withheld or replaced (monitor, guardrail, cap), for logs. */
   stop?: RunResult['stop'];
+}
+
+export interface SupportStreamOptions {
+  /** Identifies the run in logs and the store's usage records. */
+  turnId?: string;
+  /** Called before every model call with exactly what is sent (journals). */
+  onModelCall?: RunOptions['onModelCall'];
 }
 
 /** What `stream` yields: the user-visible text so far (replace, not append), then the reply. */
@@ -166,14 +174,16 @@ export class SupportBot {
     conversationId: string,
     text: string,
     signal?: AbortSignal,
-    turnId?: string,
+    options: SupportStreamOptions = {},
   ): AsyncGenerator<SupportEvent> {
+    const { turnId, onModelCall } = options;
     const id = this.internalId(conversationId);
     this.findings.delete(id);
     let visible = '';
     let result: RunResult | undefined;
     for await (const ev of runStream(this.agent, text, {
       ...(turnId ? { turnId } : {}),
+      ...(onModelCall ? { onModelCall } : {}),
       conversationId: id,
       ...(signal ? { signal } : {}),
     })) {

@@ -24,6 +24,7 @@ export {
   type SupportBotOptions,
   type SupportEvent,
   type SupportReply,
+  type SupportStreamOptions,
   type TicketClosure,
 } from './bot.js';
 export {

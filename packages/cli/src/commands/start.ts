@@ -4,13 +4,21 @@
  * Reads one question per line from stdin and prints each answer on stdout, so it works in a pipe as well as
  * interactively. With no backend reachable it prints what to run to get one.
  */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { McpNamespace } from '@harmonia/core';
+import {
+  type ConversationStore,
+  defaultStorePath,
+  McpNamespace,
+  openStore,
+  StoreOpenError,
+} from '@harmonia/core';
 import { createRoutedBackend } from '@harmonia/router';
 import { createFaqAgent, type FaqAgent, type FaqAgentOptions, type SupportReply } from '@harmonia/support';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { embedderOf, fail, resolveBackend } from './faq.js';
-import { mcpFromFlags, routeFromFlags } from './run.js';
+import { journalJson, mcpFromFlags, routeFromFlags } from './run.js';
 
 const OPTIONS = {
   backend: { type: 'string' },
@@ -24,6 +32,9 @@ const OPTIONS = {
   db: { type: 'string' },
   embedder: { type: 'string' },
   mcp: { type: 'string', multiple: true },
+  store: { type: 'string' },
+  'max-replies': { type: 'string' },
+  journal: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagOptions;
 
@@ -36,6 +47,7 @@ closes tickets that keep pushing for off-topic content.
 
 Reads one question per line on stdin and prints each answer on stdout (prompts only when stdin is a terminal):
   harmonia start --backend script:FILE --docs DIR --db DIR < questions.txt
+The conversation is kept in a store and continues where it left off when you start again, until /reset.
 Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
 
   --backend SPEC  default $HARMONIA_BACKEND: http://127.0.0.1:11434 (Ollama), http://127.0.0.1:8000 (vLLM),
@@ -52,6 +64,10 @@ Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
   --monitor KIND  embedded (default: a small trained classifier, no second model) or keyword (the rules only)
   --monitor-model FILE
                   a model from 'harmonia monitor train --docs DIR' (default: the bundled one)
+  --store PATH    where conversations and tickets are kept: a folder (embedded PostgreSQL, default
+                  ~/.cache/harmonia/store/start), postgres://USER@HOST/DB, or memory (forgotten on exit)
+  --max-replies N bot answers per conversation before it is closed and handed to a person (default 5)
+  --journal FILE  write one JSON line per model call with the rendered prompt text
 `;
 
 export const startCommand: Command = {
@@ -66,7 +82,15 @@ export const startCommand: Command = {
     if (values.backend && values.route) throw new UsageError('give --backend or --route, not both');
     if (values.prices && !values.route) throw new UsageError('--prices needs --route');
     const route = values.route ? routeFromFlags(values.route, values.prices) : undefined;
+    const rawCap = values['max-replies'];
+    const maxReplies = rawCap === undefined ? 5 : Number(rawCap);
+    if (!Number.isInteger(maxReplies) || maxReplies < 1)
+      throw new UsageError(`--max-replies must be a positive whole number, got '${rawCap}'`);
     let agent: FaqAgent;
+    let store: ConversationStore | undefined;
+    const journal: WriteStream | undefined = values.journal
+      ? createWriteStream(values.journal, { flags: 'w' })
+      : undefined;
     const mcp = mcpFromFlags(values.mcp).map((c) => new McpNamespace(c));
     try {
       const backend = route
@@ -75,6 +99,7 @@ export const startCommand: Command = {
             ...(route.prices ? { prices: route.prices } : {}),
           })
         : await resolveBackend(values.backend, values.model);
+      store = await openStore(values.store ?? join(defaultStorePath(), 'start'));
       agent = await createFaqAgent({
         backend,
         embedder: embedderOf(values.embedder),
@@ -83,6 +108,7 @@ export const startCommand: Command = {
         ...(values.product ? { product: values.product } : {}),
         ...(mcp.length ? { tools: mcp } : {}),
         monitor: monitorChoice(values.monitor, values['monitor-model']),
+        support: { store, maxReplies },
       });
       for (const m of mcp) await m.prepare();
       io.stderr.write(
@@ -90,14 +116,37 @@ export const startCommand: Command = {
       );
     } catch (err) {
       for (const m of mcp) await m.dispose();
+      await store?.dispose?.();
+      journal?.end();
+      if (err instanceof StoreOpenError) {
+        io.stderr.write(`${err.message}\n`);
+        return 1;
+      }
       return fail(io, err);
     }
     const interactive = (io.stdin as { isTTY?: boolean }).isTTY === true;
     const prompt = () => {
       if (interactive) io.stdout.write('> ');
     };
+    const conversations = store;
     const rl = createInterface({ input: io.stdin, terminal: false });
-    let session = 0;
+    // One terminal conversation per store, continued across restarts: the newest `terminal-N`.
+    let session = Math.max(
+      0,
+      ...(await conversations.list()).map((c) => Number(/^terminal-(\d+)$/.exec(c.id)?.[1] ?? -1)),
+    );
+    const resumed = await conversations.load(`terminal-${session}`);
+    if (resumed?.messages.length) {
+      const asked = resumed.messages.filter((m) => m.role === 'user').length;
+      io.stderr.write(
+        resumed.closed
+          ? `(this conversation is closed: ${resumed.closed.reason}; type /reset for a new one)\n`
+          : `(continuing your conversation: ${asked} question${asked === 1 ? '' : 's'} so far; /reset starts over)\n`,
+      );
+    }
+    const onModelCall = journal
+      ? (info: Parameters<typeof journalJson>[0]) => journal.write(`${journalJson(info)}\n`)
+      : undefined;
     prompt();
     try {
       for await (const line of rl) {
@@ -106,13 +155,15 @@ export const startCommand: Command = {
         if (q === '/reset') {
           session++;
           if (interactive) io.stdout.write('(new conversation)\n');
-        } else if (q) await answer(agent, `terminal-${session}`, q, io, interactive);
+        } else if (q) await answer(agent, `terminal-${session}`, q, io, interactive, onModelCall);
         prompt();
       }
     } finally {
       rl.close();
       agent.index.close();
       for (const m of mcp) await m.dispose();
+      await conversations.dispose?.();
+      if (journal) await new Promise<void>((resolve) => journal.end(() => resolve()));
     }
     if (interactive) io.stdout.write('\n');
     return 0;
@@ -133,11 +184,18 @@ function monitorChoice(kind: string | undefined, modelFile: string | undefined):
  * Interactive: the answer streams as the bot releases it (sentence by sentence, each after the guards passed).
  * Piped: one complete answer per question, nothing that was later withdrawn.
  */
-async function answer(agent: FaqAgent, id: string, q: string, io: CliIO, stream: boolean) {
+async function answer(
+  agent: FaqAgent,
+  id: string,
+  q: string,
+  io: CliIO,
+  stream: boolean,
+  onModelCall?: (info: Parameters<typeof journalJson>[0]) => void,
+) {
   let shown = '';
   let reply: SupportReply | undefined;
   try {
-    for await (const ev of agent.bot.stream(id, q)) {
+    for await (const ev of agent.bot.stream(id, q, undefined, onModelCall ? { onModelCall } : {})) {
       if (ev.type === 'done') reply = ev.reply;
       else if (stream) {
         // Text events carry the whole visible answer; print what is new, or start over when it was replaced.

@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { SqlDriver, SqlExecutor, SqlRow } from './sql.js';
 
@@ -28,19 +29,26 @@ function alive(pid: number): boolean {
   }
 }
 
-/** One process at a time may open an embedded store: PGlite is a single-user database. */
+/**
+ * One process at a time may open an embedded store: PGlite is a single-user database. The lock file records
+ * `pid host`; a lock whose process is gone (same host) or that another host (a container since replaced) left
+ * behind is taken over.
+ */
 function lockDir(dir: string): () => void {
   const file = join(dir, 'harmonia.pid');
+  const me = `${process.pid} ${hostname()}`;
   for (let tries = 0; tries < 2; tries++) {
     try {
       const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
+      writeSync(fd, me);
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid))
+      const [pidText, host] = readFileSync(file, 'utf8').trim().split(/\s+/);
+      const pid = Number(pidText);
+      const sameHost = host === undefined || host === hostname();
+      if (pid && sameHost && pid !== process.pid && alive(pid))
         throw new StoreOpenError(
           `embedded store ${dir} is in use by process ${pid}; one process per embedded store — use PostgreSQL (postgres://…) for several replicas`,
         );
