@@ -324,6 +324,6 @@ export function salvageHeader(
   }
   // Special tokens never become text; a lone channel name is no message.
   s = s.replace(/<\|[a-z_0-9]+\|>/g, ' ').trim();
-  if (header.recipient === null && asChannel(s) !== undefined) s = '';
+  if (header.recipient === null && !/\s/.test(s) && asChannel(s) !== undefined) s = '';
   return { header, text: s };
 }
