@@ -75,15 +75,27 @@ async function main(): Promise<void> {
   const instant = new EchoBackend(0);
   const server = createHarmoniaServer({ backend: instant, effort: 'low' });
   const url = await server.listen(0, '127.0.0.1');
+  // Time inside the server (request received → response finished), apart from the client's own cost.
+  let inServer: number[] = [];
+  server.http.on('request', (_req, res) => {
+    const t = performance.now();
+    res.on('finish', () => inServer.push(performance.now() - t));
+  });
+  const serverSide = async <T>(f: () => Promise<T>): Promise<{ out: T; server: number[] }> => {
+    inServer = [];
+    const out = await f();
+    return { out, server: inServer.slice(-N) };
+  };
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0 });
   const agent = new Agent({ backend: instant, effort: 'low' });
 
   // The SDK's and the server's paths need a few hundred calls before the JIT settles: warm generously.
   const W = Number(process.env.WARM ?? 400);
   const direct = await timeIt(N, W, (i) => run(agent, `hello ${i}`));
-  const viaResponses = await timeIt(N, W, (i) =>
-    client.responses.create({ model: 'gpt-oss-20b', input: `hello ${i}` }),
+  const resp = await serverSide(() =>
+    timeIt(N, W, (i) => client.responses.create({ model: 'gpt-oss-20b', input: `hello ${i}` })),
   );
+  const viaResponses = resp.out;
   const viaChat = await timeIt(N, W, (i) =>
     client.chat.completions.create({
       model: 'gpt-oss-20b',
@@ -105,6 +117,10 @@ async function main(): Promise<void> {
   console.log('| path | p50 | p99 | overhead p50 vs direct |');
   console.log('| --- | --- | --- | --- |');
   console.log(`| direct: run(agent) in process (peer) | ${ms(d50)} | ${ms(pct(direct, 99))} | — |`);
+  const s50 = pct(resp.server, 50);
+  console.log(
+    `| inside the server, Responses (request in → response out) | ${ms(s50)} | ${ms(pct(resp.server, 99))} | ${ms(s50 - d50)} (${(s50 / d50).toFixed(2)}×) |`,
+  );
   for (const [name, xs] of [
     ['POST /v1/responses, plain fetch', viaFetch],
     ['responses.create (openai SDK)', viaResponses],
