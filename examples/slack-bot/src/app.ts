@@ -6,7 +6,13 @@ type WebClient = webApi.WebClient;
 
 export interface SlackAppOptions {
   token: string;
-  signingSecret: string;
+  /** For the HTTP receiver (`POST /slack/events`); not needed in Socket Mode. */
+  signingSecret?: string;
+  /**
+   * An app-level token (`xapp-…`, scope `connections:write`): Socket Mode — the bot opens a WebSocket to Slack
+   * instead of taking HTTP requests, so it needs no public URL.
+   */
+  appToken?: string;
   adapter: ChatAdapter;
   /** User ids allowed to `!reset` / `!close` a conversation. */
   moderators?: readonly string[];
@@ -27,8 +33,10 @@ export interface SlackAppOptions {
 
 export interface SlackApp {
   app: App;
-  server: Server;
-  port: number;
+  mode: 'http' | 'socket';
+  /** The HTTP receiver's server (HTTP mode only). */
+  server?: Server;
+  port?: number;
   stop(): Promise<void>;
 }
 
@@ -47,19 +55,32 @@ interface SlackMessageEvent {
 }
 
 /**
- * The support bot on Slack with Bolt's HTTP receiver: answers mentions in the message's thread, follow-ups in
+ * The support bot on Slack, over Bolt's HTTP receiver or Socket Mode (`appToken`): answers mentions in the message's thread, follow-ups in
  * threads it is part of, and DMs; one conversation per thread or DM. Answers stream in with `chat.update`
  * (Slack has no typing indicator for bot tokens). Bolt's WebClient waits out 429s by itself.
  */
 export async function startSlackApp(options: SlackAppOptions): Promise<SlackApp> {
+  const socket = options.appToken !== undefined;
+  if (!socket && !options.signingSecret)
+    throw new TypeError('startSlackApp: give signingSecret (HTTP events) or appToken (Socket Mode)');
+  const clientOptions = options.slackApiUrl
+    ? { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 } }
+    : undefined;
   const app = new App({
     token: options.token,
-    signingSecret: options.signingSecret,
-    processBeforeResponse: options.processBeforeResponse ?? false,
     logLevel: LogLevel.WARN,
-    ...(options.slackApiUrl
-      ? { clientOptions: { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 } } }
-      : {}),
+    ...(clientOptions ? { clientOptions } : {}),
+    ...(socket
+      ? {
+          socketMode: true,
+          appToken: options.appToken,
+          // The Socket Mode client makes its own apps.connections.open call with these options.
+          ...(clientOptions ? { installerOptions: { clientOptions } } : {}),
+        }
+      : {
+          signingSecret: options.signingSecret,
+          processBeforeResponse: options.processBeforeResponse ?? false,
+        }),
   });
   const threads = new Set<string>();
   const moderators = new Set(options.moderators ?? []);
@@ -104,10 +125,21 @@ export async function startSlackApp(options: SlackAppOptions): Promise<SlackApp>
     else process.stderr.write(`slack-bot: ${err.message}\n`);
   });
 
+  if (socket) {
+    await app.start();
+    return {
+      app,
+      mode: 'socket',
+      async stop() {
+        await app.stop();
+      },
+    };
+  }
   const server = (await app.start(options.port ?? 3000)) as Server;
   const address = server.address();
   return {
     app,
+    mode: 'http',
     server,
     port: typeof address === 'object' && address ? address.port : (options.port ?? 3000),
     async stop() {

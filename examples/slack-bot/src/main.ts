@@ -2,7 +2,9 @@
 /**
  * `pnpm --filter @harmonia/slack-bot start`: the FAQ support agent on Slack. Configuration:
  *   SLACK_BOT_TOKEN        xoxb-... (required)
- *   SLACK_SIGNING_SECRET   from the app's Basic Information page (required)
+ *   SLACK_SIGNING_SECRET   from the app's Basic Information page (required for HTTP events)
+ *   SLACK_APP_TOKEN        xapp-... app-level token with connections:write: Socket Mode instead of HTTP
+ *                          (no public URL needed; SLACK_SIGNING_SECRET and PORT are then unused)
  *   HARMONIA_BACKEND       Ollama or vLLM URL, ollama:MODEL, ... (required)
  *   PORT                   HTTP port for /slack/events (default 3000)
  *   SLACK_MODERATORS       comma-separated user ids allowed to !reset / !close
@@ -38,7 +40,8 @@ function required(name: string): string {
 }
 
 const token = required('SLACK_BOT_TOKEN');
-const signingSecret = required('SLACK_SIGNING_SECRET');
+const appToken = env.SLACK_APP_TOKEN || undefined;
+const signingSecret = appToken ? undefined : required('SLACK_SIGNING_SECRET');
 const logger = createBotLogger('slack-bot', env);
 try {
   const store = await openStore(env.HARMONIA_STORE || join(defaultStorePath(env), 'slack-bot'));
@@ -53,14 +56,17 @@ try {
   });
   const app = await startSlackApp({
     token,
-    signingSecret,
+    ...(appToken ? { appToken } : { signingSecret }),
     adapter,
     logger,
     follows: async (id) => (await store.load(id)) !== null,
     port: Number(env.PORT ?? 3000),
     moderators: (env.SLACK_MODERATORS ?? '').split(',').filter(Boolean),
   });
-  process.stdout.write(`slack-bot: listening on :${app.port}/slack/events\n`);
+  logger.info(
+    app.mode === 'socket' ? { mode: 'socket' } : { mode: 'http', port: app.port },
+    app.mode === 'socket' ? 'connected to Slack (Socket Mode)' : `listening on :${app.port}/slack/events`,
+  );
   const healthPort = Number(env.HEALTH_PORT ?? 8080);
   const health = healthPort
     ? await startHealthServer({

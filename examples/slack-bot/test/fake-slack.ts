@@ -19,7 +19,8 @@ export interface FakeSlack {
   close(): Promise<void>;
 }
 
-export async function startFakeSlack(): Promise<FakeSlack> {
+/** `socketUrl`: what `apps.connections.open` returns (Socket Mode); without it the method fails as for an HTTP app. */
+export async function startFakeSlack(socketUrl?: string): Promise<FakeSlack> {
   const calls: ApiCall[] = [];
   const msgs = new Map<
     string,
@@ -36,6 +37,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     let out: Record<string, unknown> = { ok: false, error: 'unknown_method' };
     if (method === 'auth.test')
       out = { ok: true, user_id: BOT_USER, bot_id: 'BBOT', team_id: 'T1', user: 'harmonia' };
+    if (method === 'apps.connections.open')
+      out = socketUrl ? { ok: true, url: socketUrl } : { ok: false, error: 'invalid_auth' };
     if (method === 'chat.postMessage') {
       const ts = `1700000100.${String(++n).padStart(6, '0')}`;
       const rec = {
