@@ -5,7 +5,15 @@
 import { echoFunction, type FunctionTool, type ToolNamespace } from '@harmonia/core';
 import { UsageError } from './command.js';
 
-export type ToolFactory = () => Promise<FunctionTool | ToolNamespace> | FunctionTool | ToolNamespace;
+/** Options the CLI passes to tool factories (`--allow-host`, `--search-backend`). */
+export interface ToolFlags {
+  allowHosts?: string[];
+  searchBackend?: string;
+}
+
+export type ToolFactory = (
+  flags: ToolFlags,
+) => Promise<FunctionTool | ToolNamespace> | FunctionTool | ToolNamespace;
 
 const registry = new Map<string, ToolFactory>([
   ['echo', () => echoFunction()],
@@ -22,7 +30,10 @@ export function knownTools(): string[] {
 }
 
 /** Parses `--tools a,b` into tools; unknown names are a usage error listing the known ones. */
-export async function resolveTools(list: string | undefined): Promise<(FunctionTool | ToolNamespace)[]> {
+export async function resolveTools(
+  list: string | undefined,
+  flags: ToolFlags = {},
+): Promise<(FunctionTool | ToolNamespace)[]> {
   if (!list) return [];
   const names = list
     .split(',')
@@ -33,7 +44,7 @@ export async function resolveTools(list: string | undefined): Promise<(FunctionT
     const factory = registry.get(name);
     if (!factory)
       throw new UsageError(`unknown tool '${name}' in --tools; known: ${knownTools().join(', ')}`);
-    out.push(await factory());
+    out.push(await factory(flags));
   }
   return out;
 }

@@ -10,9 +10,18 @@ registerTool('python', async () => {
   return createPythonTool();
 });
 
-registerTool('browser', async () => {
+registerTool('browser', async (flags) => {
   const { createBrowserTool } = await import('@harmonia/tools');
-  return createBrowserTool();
+  return createBrowserTool({
+    ...(flags.allowHosts?.length ? { allowHosts: flags.allowHosts } : {}),
+    ...(flags.searchBackend
+      ? {
+          searchBackend: flags.searchBackend as NonNullable<
+            Parameters<typeof createBrowserTool>[0]
+          >['searchBackend'],
+        }
+      : {}),
+  });
 });
 
 // Registered lazily so the engine (and its addon) loads only when a native: spec is used.

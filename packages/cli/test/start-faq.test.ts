@@ -53,11 +53,14 @@ describe('harmonia faq', () => {
     const first = io();
     expect(await faqCommand.run(args, first.io)).toBe(0);
     expect(first.out()).toBe(
-      'indexed 1 entries: 1 added, 0 updated, 0 unchanged, 0 removed\nskipped sub/bin.txt: looks binary (contains NUL bytes)\n',
+      'index: 1 entry from 1 file\nfiles: 1 added, 0 updated, 0 unchanged, 0 removed\nskipped sub/bin.txt: looks binary (contains NUL bytes)\n',
     );
     const second = io();
     await faqCommand.run(args, second.io);
-    expect(second.out().split('\n')[0]).toBe('indexed 1 entries: 0 added, 0 updated, 1 unchanged, 0 removed');
+    expect(second.out().split('\n').slice(0, 2)).toEqual([
+      'index: 1 entry from 1 file',
+      'files: 0 added, 0 updated, 1 unchanged, 0 removed',
+    ]);
     await expect(faqCommand.run(['index'], io().io)).rejects.toThrow(/exactly one DIR/);
     await expect(faqCommand.run(['index', 'x', '--nope'], io().io)).rejects.toThrow(/Unknown option/);
   });

@@ -100,3 +100,24 @@ describe('InMemoryConversationStore', () => {
     expect((await s.list())[0]).toMatchObject({ id: 'a', messageCount: 1, closed: { reason: 'done' } });
   });
 });
+
+describe('literal unions', () => {
+  it('z.union of literals becomes an enum, rendered as a TypeScript union instead of any', async () => {
+    const { jsonSchemaToTypeScript } = await import('../src/index.js');
+    const schema = toJsonSchema(
+      z.object({
+        unit: z.union([z.literal('celsius'), z.literal('fahrenheit')]),
+        days: z.union([z.literal(1), z.literal(3), z.literal(7)]).optional(),
+        mixed: z.union([z.literal('a'), z.string().min(2)]),
+      }),
+    );
+    const props = (schema as { properties: Record<string, Record<string, unknown>> }).properties;
+    expect(props.unit).toEqual({ type: 'string', enum: ['celsius', 'fahrenheit'] });
+    expect(props.days).toEqual({ type: 'number', enum: [1, 3, 7] });
+    expect(props.mixed).toHaveProperty('anyOf');
+    const ts = jsonSchemaToTypeScript(schema as never);
+    expect(ts).toContain('"celsius" | "fahrenheit"');
+    expect(ts).toContain('days?: number');
+    expect(ts).not.toMatch(/unit: any/);
+  });
+});

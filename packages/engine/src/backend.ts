@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   registerBackendScheme,
   type TokenBackend,
@@ -5,8 +7,9 @@ import {
   type TokenRequest,
   type TokenResult,
 } from '@harmonia/core';
+import { ensureNativeBuilt } from './build.js';
 import { type EngineOptions, NativeEngine } from './engine.js';
-import { EngineError } from './errors.js';
+import { CheckpointError, EngineError } from './errors.js';
 
 /** Default cap when a request sets no maxTokens. */
 const DEFAULT_MAX_TOKENS = 4096;
@@ -106,5 +109,11 @@ export class NativeBackend implements TokenBackend {
 
 /** Makes `native:DIR` work wherever a backend spec is accepted (`backendFromSpec`, `HARMONIA_BACKEND`). */
 export function registerNativeBackend(opts: EngineOptions = {}): void {
-  registerBackendScheme('native', async (dir) => NativeBackend.open(dir, opts));
+  registerBackendScheme('native', async (dir) => {
+    // A wrong folder is reported before the first-use build of the addon starts.
+    if (!existsSync(join(dir, 'config.json')) && !existsSync(join(dir, 'original', 'config.json')))
+      throw new CheckpointError(`native: ${dir} is not a checkpoint folder (no config.json)`, 'missing_file');
+    await ensureNativeBuilt();
+    return NativeBackend.open(dir, opts);
+  });
 }

@@ -13,7 +13,7 @@ export const BACKEND_HELP = `No model backend is reachable. Start one, then set 
     vllm serve openai/gpt-oss-20b --port 8000
     export HARMONIA_BACKEND=http://127.0.0.1:8000
 
-  Local checkpoint (no server; the native engine, CLI only):
+  Local checkpoint (no server; the native engine, built on first use):
     # download the gpt-oss-20b checkpoint folder (config.json, tokenizer, safetensors) to /models/gpt-oss-20b
     export HARMONIA_BACKEND=native:/models/gpt-oss-20b
 `;
@@ -25,6 +25,11 @@ export const BACKEND_HELP = `No model backend is reachable. Start one, then set 
  */
 export async function faqBackend(spec: string | undefined, model?: string): Promise<Backend> {
   if (!spec) throw new BackendUnavailableError(`HARMONIA_BACKEND is not set.\n\n${BACKEND_HELP}`);
+  if (spec.startsWith('native:')) {
+    // The FAQ agent and the bots take native:DIR like the CLI does; the engine loads only when it is named.
+    const { registerNativeBackend } = await import('@harmonia/engine');
+    registerNativeBackend();
+  }
   try {
     return await backendFromSpec(spec, model ? { model } : {});
   } catch (err) {

@@ -1,340 +1,260 @@
 /**
- * `harmonia doctor --backend URL|ollama:MODEL`: probes a model server the way Harmonia will use it and prints
- * what to fix: reachable, which models, token ids on /v1/completions, whether reasoning and tool calls come back
- * in the fields we read (vLLM's parser flags), and whether reasoning effort changes the output length
- * (Ollama's `think` levels). Exit code 0 when nothing needs fixing, 1 otherwise.
+ * `harmonia doctor [--backend SPEC]`: checks a backend the way the agent uses it. It resolves the spec exactly as
+ * `run`/`chat` do (same probing, same profile, same key) and prints what it picked; then it drives real agent runs —
+ * Harmony rendered, sent, streamed and parsed by the same backends — through every protocol the server has: token
+ * ids (vLLM /v1/completions, llama.cpp /completion, Ollama raw), Chat Completions with the server's profile, and
+ * the Responses API. Each run asks for a tool call and an answer, so reasoning passback between the two is
+ * exercised. Exit code 0 when the backend the agent will use works, 1 otherwise.
  */
 import {
-  listModels,
-  ollamaHost,
-  renderConversationForCompletion,
-  STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
-  systemContent,
+  Agent,
+  type Backend,
+  BackendSpecError,
+  ChatCompletionsBackend,
+  CompletionsBackend,
+  defineFunction,
+  OllamaChatBackend,
+  OllamaGenerateBackend,
+  PROFILES,
+  type Resolution,
+  ResponsesBackend,
+  type RunResult,
+  runStream,
+  type ServerIdentity,
 } from '@harmonia/core';
-import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
+import { z } from 'zod';
+import { BACKEND_FLAGS, backendFlagsHelp, backendFlagsOf, specOf } from '../backend-flags.js';
+import { type CliIO, type Command, parseFlags, UsageError } from '../command.js';
 
-const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
+const HELP = `Usage: harmonia doctor [--backend SPEC] [options]
 
-const HELP = `Usage: harmonia doctor --backend URL|ollama:MODEL [--model NAME] [--timeout SECONDS]
+Checks a model backend the way the agent uses it: prints the server and profile it picks, then runs a small
+tool-calling agent through each protocol the server offers (token ids, Chat Completions, Responses API) and says
+what works and what to fix.
 
-Probes a gpt-oss server and prints what to fix.
+${backendFlagsHelp()}
+  --timeout SECONDS     per model call (default 120)
+  --only PICKED         check only the protocol the agent would use
 
-  --backend SPEC     an OpenAI-compatible server URL (vLLM, llama.cpp, LM Studio) or ollama:MODEL
-  --model NAME       model to probe on a URL (default: the first listed)
-  --timeout SECONDS  per request (default 120)
+Exit codes: 0 the backend the agent uses works, 1 it does not, 2 bad flags.
 `;
 
 interface Report {
   ok(msg: string): void;
   warn(msg: string): void;
-  fail(msg: string, fix: string): void;
-  failures: number;
+  fail(msg: string, fix?: string): void;
+  info(msg: string): void;
 }
 
 function reporter(io: CliIO): Report {
-  const r: Report = {
-    failures: 0,
+  return {
     ok: (m) => io.stdout.write(`✓ ${m}\n`),
     warn: (m) => io.stdout.write(`! ${m}\n`),
-    fail: (m, fix) => {
-      r.failures++;
-      io.stdout.write(`✗ ${m}\n    fix: ${fix}\n`);
-    },
+    info: (m) => io.stdout.write(`  ${m}\n`),
+    fail: (m, fix) => io.stdout.write(`✗ ${m}\n${fix ? `    fix: ${fix}\n` : ''}`),
   };
-  return r;
 }
 
-interface Posted {
-  status: number;
-  json: Record<string, unknown>;
+const QUESTION =
+  'What is the weather in Paris right now? Use the get_weather tool, then answer in one sentence.';
+
+/** What one agent run through one backend showed. */
+export interface Check {
+  label: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
 }
 
-async function post(url: string, body: unknown, timeoutMs: number): Promise<Posted> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
+/** Runs the weather agent on `backend` and judges the run. */
+export async function checkBackend(label: string, backend: Backend, timeoutMs: number): Promise<Check> {
+  const cities: string[] = [];
+  const agent = new Agent({
+    instructions: 'You answer weather questions. Always call get_weather before answering.',
+    tools: [
+      defineFunction({
+        name: 'get_weather',
+        description: 'Current weather for a city.',
+        parameters: z.object({ city: z.string() }),
+        execute: ({ city }) => {
+          cities.push(city);
+          return { city, sky: 'sunny', celsius: 21 };
+        },
+      }),
+    ],
+    backend,
+    effort: 'low',
+    maxModelCalls: 4,
+    sampling: { maxTokens: 2048, temperature: 0 },
   });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
+  const signal = AbortSignal.timeout(timeoutMs * 3);
+  let result: RunResult | undefined;
+  let streamed = '';
+  const t0 = Date.now();
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = { raw: text };
-  }
-  return { status: res.status, json };
-}
-
-const WEATHER_TOOL = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Current weather for a city.',
-    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-  },
-};
-const TOOL_PROMPT = 'What is the weather in Paris right now? Use the get_weather tool.';
-const EFFORT_PROMPT = 'How many times does the letter r occur in "strawberry"? Answer with one number.';
-
-interface ChatMessage {
-  content?: string | null;
-  reasoning?: string | null;
-  reasoning_content?: string | null;
-  thinking?: string | null;
-  tool_calls?: unknown[] | null;
-}
-
-async function doctorUrl(
-  base: string,
-  model: string | undefined,
-  timeoutMs: number,
-  r: Report,
-): Promise<void> {
-  const root = base.replace(/\/+$/, '').replace(/\/v1$/, '');
-  let models: string[];
-  try {
-    models = await listModels(root);
-  } catch (err) {
-    r.fail(
-      `cannot reach ${root}/v1/models (${(err as Error).message})`,
-      'start the server, or check the URL and port',
-    );
-    return;
-  }
-  r.ok(`reachable: ${root} serves ${models.length ? models.join(', ') : 'no models'}`);
-  const m = model ?? models[0];
-  if (!m) {
-    r.fail('the server lists no models', 'load a gpt-oss model, or pass --model');
-    return;
-  }
-  if (!/gpt-oss/i.test(m))
-    r.warn(`model '${m}' does not look like gpt-oss; Harmonia speaks Harmony to it anyway`);
-
-  // Token level: what `--backend URL` uses.
-  const prompt = renderConversationForCompletion(
-    {
-      messages: [
-        { role: 'system', content: [systemContent({ reasoning_effort: 'Low' })] },
-        { role: 'user', content: [{ type: 'text', text: 'Say hi.' }] },
-      ],
-    },
-    'assistant',
-  );
-  const comp = await post(
-    `${root}/v1/completions`,
-    {
-      model: m,
-      prompt,
-      max_tokens: 256,
-      temperature: 0,
-      stop_token_ids: STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
-      skip_special_tokens: false,
-      return_token_ids: true,
-      return_tokens: true,
-    },
-    timeoutMs,
-  ).catch((err: Error): Posted => ({ status: 0, json: { error: err.message } }));
-  const choice = (
-    comp.json.choices as { text?: string; token_ids?: unknown; tokens?: unknown }[] | undefined
-  )?.[0];
-  if (comp.status !== 200 || !choice) {
-    r.fail(
-      `/v1/completions with token ids failed (HTTP ${comp.status})`,
-      'use --backend chat:URL (the server applies Harmony), or a server that takes token-id prompts (vLLM, llama.cpp)',
-    );
-  } else if (Array.isArray(choice.token_ids) || Array.isArray(choice.tokens)) {
-    r.ok('token level: /v1/completions takes token ids and returns token ids');
-  } else if (choice.text?.includes('<|channel|>') || choice.text?.includes('<|message|>')) {
-    r.warn(
-      'token level: only text comes back (with special tokens); Harmonia re-encodes it. vLLM ≥ 0.10.2 returns ids',
-    );
-  } else {
-    r.fail(
-      'token level: the answer has no Harmony markup (special tokens are stripped)',
-      'vLLM: it needs skip_special_tokens=false (sent by Harmonia; upgrade vLLM); otherwise use --backend chat:URL',
-    );
-  }
-
-  // Message level: reasoning and tool-call fields.
-  const chat = await post(
-    `${root}/v1/chat/completions`,
-    {
-      model: m,
-      messages: [{ role: 'user', content: TOOL_PROMPT }],
-      tools: [WEATHER_TOOL],
-      reasoning_effort: 'low',
-    },
-    timeoutMs,
-  ).catch((err: Error): Posted => ({ status: 0, json: { error: err.message } }));
-  const msg = (chat.json.choices as { message?: ChatMessage }[] | undefined)?.[0]?.message;
-  if (chat.status !== 200 || !msg) {
-    r.fail(
-      `/v1/chat/completions failed (HTTP ${chat.status}: ${JSON.stringify(chat.json).slice(0, 200)})`,
-      'check the server log',
-    );
-    return;
-  }
-  const content = msg.content ?? '';
-  if (content.includes('<|channel|>') || /^\s*analysis/.test(content)) {
-    r.fail(
-      'raw Harmony (reasoning) leaks into message.content',
-      'vLLM: start with --reasoning-parser openai_gptoss; LM Studio: enable separate reasoning_content',
-    );
-  } else if (msg.reasoning) r.ok('reasoning comes back in message.reasoning (profile: vllm/openai)');
-  else if (msg.reasoning_content)
-    r.ok('reasoning comes back in message.reasoning_content (profile: lmstudio)');
-  else
-    r.warn('no reasoning field in the answer; multi-turn tool use works better when reasoning is returned');
-  if (msg.tool_calls?.length) r.ok('tool calls come back in message.tool_calls');
-  else if (/get_weather|"city"/.test(content)) {
-    r.fail(
-      'the tool call came back as text in message.content, tool_calls is empty',
-      'vLLM: start with --tool-call-parser openai --enable-auto-tool-choice',
-    );
-  } else r.warn('the model answered without calling the tool; rerun doctor to confirm tool calling');
-
-  // Reasoning effort.
-  const lengths: Record<string, number> = {};
-  for (const effort of ['low', 'high']) {
-    const res = await post(
-      `${root}/v1/chat/completions`,
-      {
-        model: m,
-        messages: [{ role: 'user', content: EFFORT_PROMPT }],
-        reasoning_effort: effort,
-        temperature: 0,
-      },
-      timeoutMs,
-    ).catch(() => ({ status: 0, json: {} as Record<string, unknown> }));
-    const cm = (res.json.choices as { message?: ChatMessage }[] | undefined)?.[0]?.message;
-    const usage = res.json.usage as { completion_tokens?: number } | undefined;
-    lengths[effort] = usage?.completion_tokens ?? (cm?.reasoning ?? cm?.reasoning_content ?? '').length;
-  }
-  if ((lengths.high ?? 0) > (lengths.low ?? 0)) {
-    r.ok(`reasoning effort is honoured (low ${lengths.low}, high ${lengths.high} completion tokens)`);
-  } else {
-    r.fail(
-      `reasoning effort seems ignored (low ${lengths.low}, high ${lengths.high} completion tokens)`,
-      'send effort in the form the server reads (reasoning_effort); with the token-level backend Harmonia sets it in the system message',
-    );
-  }
-}
-
-async function doctorOllama(model: string, timeoutMs: number, r: Report): Promise<void> {
-  const host = ollamaHost();
-  let names: string[];
-  try {
-    const res = await fetch(`${host}/api/tags`, { signal: AbortSignal.timeout(timeoutMs) });
-    names = (((await res.json()) as { models?: { name: string }[] }).models ?? []).map((x) => x.name);
-  } catch (err) {
-    r.fail(
-      `cannot reach Ollama at ${host} (${(err as Error).message})`,
-      'run `ollama serve`, or set OLLAMA_HOST',
-    );
-    return;
-  }
-  r.ok(`reachable: Ollama at ${host} has ${names.length ? names.join(', ') : 'no models'}`);
-  if (!names.includes(model) && !names.includes(`${model}:latest`)) {
-    r.fail(`model '${model}' is not pulled`, `ollama pull ${model}`);
-    return;
-  }
-  const show = await post(`${host}/api/show`, { model }, timeoutMs);
-  const caps = (show.json.capabilities as string[] | undefined) ?? [];
-  if (caps.includes('tools')) r.ok('model supports tools');
-  else r.warn(`Ollama does not list 'tools' for ${model} (capabilities: ${caps.join(', ') || 'none'})`);
-  if (!caps.includes('thinking'))
-    r.warn(`Ollama does not list 'thinking' for ${model}; think levels may be ignored`);
-
-  const lengths: Record<string, number> = {};
-  for (const think of ['low', 'high']) {
-    const res = await post(
-      `${host}/api/chat`,
-      {
-        model,
-        stream: false,
-        think,
-        messages: [{ role: 'user', content: EFFORT_PROMPT }],
-        options: { temperature: 0 },
-      },
-      timeoutMs,
-    );
-    const msg = res.json.message as ChatMessage | undefined;
-    lengths[think] = (res.json.eval_count as number | undefined) ?? (msg?.thinking ?? '').length;
-    if (think === 'low' && !msg?.thinking) {
-      r.warn(
-        "no message.thinking with think:'low'; gpt-oss needs think as 'low'|'medium'|'high' (booleans are ignored)",
-      );
+    for await (const ev of runStream(agent, QUESTION, { signal })) {
+      if (ev.type === 'final_delta') streamed += ev.delta;
+      if (ev.type === 'done') result = ev.result;
     }
+  } catch (err) {
+    const e = err as Error;
+    return { label, ok: false, detail: `${e.name}: ${e.message.split('\n')[0]!.slice(0, 300)}` };
   }
-  if ((lengths.high ?? 0) > (lengths.low ?? 0)) {
-    r.ok(`think levels are honoured (low ${lengths.low}, high ${lengths.high} tokens)`);
-  } else {
-    r.fail(
-      `think levels seem ignored (low ${lengths.low}, high ${lengths.high} tokens)`,
-      'update Ollama and re-pull the model (ollama#12589); Harmonia also sets effort in the raw Harmony prompt',
-    );
-  }
-  const tool = await post(
-    `${host}/api/chat`,
-    {
-      model,
-      stream: false,
-      think: 'low',
-      messages: [{ role: 'user', content: TOOL_PROMPT }],
-      tools: [WEATHER_TOOL],
-    },
-    timeoutMs,
-  );
-  const tmsg = tool.json.message as ChatMessage | undefined;
-  if (tmsg?.tool_calls?.length) r.ok('tool calls come back in message.tool_calls');
-  else r.warn('the model answered without calling the tool; rerun doctor to confirm tool calling');
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (!result) return { label, ok: false, detail: 'the run ended without a result' };
+  if (result.status !== 'completed')
+    return {
+      label,
+      ok: false,
+      detail: `the run ended ${result.status}${result.stop ? ` (${result.stop.reason})` : ''}`,
+    };
+  if (/<\|(channel|message|start|end)\|>/.test(result.finalText))
+    return {
+      label,
+      ok: false,
+      detail: 'Harmony markup leaked into the answer',
+      fix: 'the server returns raw Harmony as content: enable its reasoning parser (vLLM --reasoning-parser openai_gptoss)',
+    };
+  const notes: string[] = [`answered in ${secs} s`];
+  notes.push(cities.length ? `tool called (${cities.join(', ')})` : 'no tool call');
+  notes.push(result.reasoning ? 'reasoning returned' : 'no reasoning returned');
+  if (streamed && streamed !== result.finalText) notes.push('streamed text differs from the answer');
+  const ok = result.finalText.trim().length > 0;
+  return {
+    label,
+    ok,
+    detail: ok ? notes.join(', ') : `empty answer (${notes.join(', ')})`,
+    ...(cities.length ? {} : { fix: toolFix(label) }),
+  };
+}
 
-  const raw = await post(
-    `${host}/api/generate`,
-    {
-      model,
-      raw: true,
-      stream: false,
-      prompt: `<|start|>user<|message|>Say hi.<|end|><|start|>assistant`,
-      options: { num_predict: 128, stop: ['<|return|>', '<|call|>'] },
-    },
-    timeoutMs,
-  );
-  const text = String(raw.json.response ?? '');
-  if (text.includes('<|channel|>') || text.includes('<|message|>'))
-    r.ok('raw mode returns Harmony markup (ollama:MODEL backend works)');
-  else
-    r.warn(
-      `raw mode returned no Harmony markup (${JSON.stringify(text.slice(0, 80))}); prefer chat:${host}/v1`,
-    );
+function toolFix(label: string): string {
+  if (/vLLM|vllm/.test(label))
+    return 'vLLM: --tool-call-parser openai --enable-auto-tool-choice (or rerun: models vary)';
+  if (/llama/.test(label))
+    return 'llama.cpp: start llama-server with --jinja for tool calls (or rerun: models vary)';
+  return 'rerun doctor: small models do not always call the tool';
+}
+
+/** Every protocol worth checking on an identified server, the picked one first. */
+function alternatives(id: ServerIdentity, picked: Backend, apiKey: string | undefined): [string, Backend][] {
+  const out: [string, Backend][] = [];
+  const model = id.models.find((m) => /gpt-oss/i.test(m)) ?? id.models[0] ?? '';
+  const v1 = `${id.root}/v1`;
+  const key = apiKey ? { apiKey } : {};
+  const add = (label: string, b: Backend) => {
+    if (b.id !== picked.id) out.push([label, b]);
+  };
+  switch (id.kind) {
+    case 'llamacpp':
+      add(
+        'Chat Completions (profile llamacpp)',
+        new ChatCompletionsBackend({ baseURL: v1, model, profile: PROFILES.llamacpp, ...key }),
+      );
+      add('Responses API', new ResponsesBackend({ baseURL: v1, model, ...key }));
+      break;
+    case 'vllm':
+      add(
+        'Chat Completions (profile vllm)',
+        new ChatCompletionsBackend({ baseURL: v1, model, profile: PROFILES.vllm, ...key }),
+      );
+      add('Responses API', new ResponsesBackend({ baseURL: v1, model, ...key }));
+      break;
+    case 'ollama':
+      add('Ollama /api/chat', new OllamaChatBackend({ baseURL: id.root, model, ...key }));
+      add(
+        'Chat Completions /v1 (profile ollama)',
+        new ChatCompletionsBackend({ baseURL: v1, model, profile: PROFILES.ollama, ...key }),
+      );
+      break;
+    case 'lmstudio':
+      add('Responses API', new ResponsesBackend({ baseURL: v1, model, ...key }));
+      break;
+    default:
+      add('Chat Completions (profile openai)', new ChatCompletionsBackend({ baseURL: v1, model, ...key }));
+      add('Responses API', new ResponsesBackend({ baseURL: v1, model, ...key }));
+  }
+  return out;
+}
+
+function pickedLabel(b: Backend): string {
+  if (b instanceof CompletionsBackend)
+    return b.id.startsWith('llamacpp:') ? 'token ids on /completion' : 'token ids on /v1/completions';
+  if (b instanceof OllamaGenerateBackend) return 'raw Harmony on /api/generate';
+  if (b instanceof OllamaChatBackend) return 'Ollama /api/chat';
+  if (b instanceof ChatCompletionsBackend) return `Chat Completions (profile ${b.profile.name})`;
+  if (b instanceof ResponsesBackend) return 'Responses API';
+  return b.id;
 }
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'Probe a model server and print what to fix.',
+  summary: 'Check a model backend the way the agent uses it, and say what to fix.',
   async run(args: string[], io: CliIO): Promise<number> {
     if (args.includes('--help') || args.includes('-h')) {
       io.stdout.write(HELP);
       return 0;
     }
-    const v = flags(args, {
-      backend: { type: 'string' },
-      model: { type: 'string' },
+    const v = parseFlags(args, {
+      ...BACKEND_FLAGS,
       timeout: { type: 'string', default: '120' },
-    });
-    const timeoutMs = Number(v.timeout) * 1000;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+      only: { type: 'boolean', default: false },
+    }).values;
+    const timeoutS = Number(v.timeout);
+    if (!Number.isFinite(timeoutS) || timeoutS <= 0)
       throw new UsageError('--timeout must be a positive number of seconds');
-    const spec = v.backend;
-    if (!spec) throw new UsageError('--backend is required (URL or ollama:MODEL)');
+    const spec = specOf(v);
+    const flags = {
+      ...backendFlagsOf(v, spec),
+      probeTimeoutMs: Math.min(5000, timeoutS * 1000),
+      retry: { retries: 1, timeoutMs: timeoutS * 1000 },
+    };
     const r = reporter(io);
-    const ollama = /^ollama(-chat)?:(.+)$/.exec(spec);
-    if (ollama) await doctorOllama(ollama[2]!, timeoutMs, r);
-    else if (/^(chat:|responses:)?https?:\/\//.test(spec))
-      await doctorUrl(spec.replace(/^(chat|responses):/, ''), v.model, timeoutMs, r);
-    else throw new UsageError(`doctor probes servers: --backend URL or ollama:MODEL, got '${spec}'`);
-    io.stdout.write(r.failures ? `\n${r.failures} problem(s) to fix.\n` : '\nAll checks passed.\n');
-    return r.failures ? 1 : 0;
+    let res: Resolution;
+    try {
+      const { resolveSpec } = await import('@harmonia/core');
+      res = await resolveSpec(spec, flags);
+    } catch (err) {
+      if (err instanceof BackendSpecError) throw err;
+      r.fail(
+        (err as Error).message.split('\n')[0]!,
+        'start the server, or check the URL, port and --api-key',
+      );
+      io.stdout.write('\nVerdict: not usable.\n');
+      return 1;
+    }
+    if (res.identity) {
+      const id = res.identity;
+      r.ok(`found ${id.kind}${id.version ? ` ${id.version}` : ''} at ${id.root} (${id.evidence})`);
+      r.info(`models: ${id.models.length ? id.models.join(', ') : '(none listed)'}`);
+      if (id.models.length && !id.models.some((m) => /gpt-oss/i.test(m)))
+        r.warn('no model name mentions gpt-oss; Harmonia speaks Harmony to it anyway');
+    }
+    r.ok(`the agent will use: ${res.how}`);
+    if (res.backend instanceof ChatCompletionsBackend) r.info(`profile: ${res.backend.profile.name}`);
+    r.info(`key: ${flags.apiKey ? 'sent (given for this backend)' : 'none'}`);
+
+    const picked = await checkBackend(
+      `${pickedLabel(res.backend)} [used by the agent]`,
+      res.backend,
+      timeoutS * 1000,
+    );
+    show(r, picked);
+    if (res.identity && !v.only) {
+      for (const [label, b] of alternatives(res.identity, res.backend, flags.apiKey))
+        show(r, await checkBackend(label, b, timeoutS * 1000));
+    }
+    io.stdout.write(
+      picked.ok
+        ? `\nVerdict: ready — ${pickedLabel(res.backend)}.\n`
+        : '\nVerdict: the protocol the agent uses does not work; see the fixes above.\n',
+    );
+    return picked.ok ? 0 : 1;
   },
 };
+
+function show(r: Report, c: Check): void {
+  if (c.ok && !c.fix) r.ok(`${c.label}: ${c.detail}`);
+  else if (c.ok) r.warn(`${c.label}: ${c.detail} — ${c.fix}`);
+  else r.fail(`${c.label}: ${c.detail}`, c.fix);
+}

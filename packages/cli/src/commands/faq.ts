@@ -47,8 +47,12 @@ export function resolveBackend(spec: string | undefined, model?: string): Promis
 }
 
 export function formatReport(r: IndexReport): string {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const files = r.added.length + r.updated.length + r.unchanged.length;
+  // Entries (searchable chunks) and files are counted on separate lines: they are different units.
   const lines = [
-    `indexed ${r.chunks} entries: ${r.added.length} added, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.removed.length} removed`,
+    `index: ${plural(r.chunks, 'entry', 'entries')} from ${plural(files, 'file', 'files')}`,
+    `files: ${r.added.length} added, ${r.updated.length} updated, ${r.unchanged.length} unchanged, ${r.removed.length} removed`,
     ...r.skipped.map((s) => `skipped ${s.reason}`),
   ];
   return `${lines.join('\n')}\n`;

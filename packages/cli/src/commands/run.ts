@@ -3,11 +3,10 @@
  * non-interactive agent run. Prints the final text on stdout. Exit codes: 0 completed, 1 failed (typed error on
  * stderr), 2 bad flags, 3 finished without an answer (stopped by the monitor, blocked, capped, closed).
  */
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import {
   Agent,
-  type BackendSpec,
-  backendFromSpec,
   decode,
   McpError,
   type McpServerConfig,
@@ -27,6 +26,13 @@ import {
   RouteConfigError,
   readPriceTable,
 } from '@harmonia/router';
+import {
+  BACKEND_FLAGS,
+  type BackendFlagValues,
+  backendFlagsHelp,
+  resolveBackendFlags,
+  specOf,
+} from '../backend-flags.js';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 
@@ -34,11 +40,11 @@ const flags = <const T extends FlagOptions>(args: string[], options: T) => parse
 
 /** Flags shared by `run` and `chat`. */
 export const AGENT_FLAGS = {
-  backend: { type: 'string' },
+  ...BACKEND_FLAGS,
   route: { type: 'string' },
   prices: { type: 'string' },
-  model: { type: 'string' },
-  profile: { type: 'string' },
+  'allow-host': { type: 'string', multiple: true },
+  'search-backend': { type: 'string' },
   effort: { type: 'string', default: 'low' },
   instructions: { type: 'string' },
   tools: { type: 'string' },
@@ -48,16 +54,18 @@ export const AGENT_FLAGS = {
   mcp: { type: 'string', multiple: true },
 } as const satisfies FlagOptions;
 
-export const AGENT_FLAGS_HELP = `  --backend SPEC        URL (token ids on /v1/completions), chat:URL, responses:URL, ollama:MODEL (raw),
-                        ollama-chat:MODEL, script:FILE (JSON array of Harmony completion texts), native:DIR
+/** The search backends `--search-backend` accepts (the browser tool's names; `local` needs a docs folder). */
+const SEARCH_BACKEND_NAMES = ['searxng', 'brave', 'exa', 'youcom'] as const;
+
+export const AGENT_FLAGS_HELP = `${backendFlagsHelp()}
   --route ARMS|FILE     instead of --backend: route each conversation to a named arm, ARMS = 20b=SPEC,120b=SPEC
                         (or per arm: 20b-low=SPEC,…,120b-high=SPEC), FILE = JSON {arms, policy?, prices?}
   --prices FILE         with --route: price table JSON, {"20b": {"inputPerMTok": 0.05, "outputPerMTok": 0.2}, …}
-  --model NAME          model for URL backends (default: the first one the server lists)
-  --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
   --effort LEVEL        reasoning effort: low, medium or high (default low)
   --instructions TEXT   developer instructions
   --tools LIST          comma-separated tools: echo, browser (Chromium), python (Docker sandbox)
+  --allow-host HOST     browser: allow a private host, address or CIDR range (repeatable)
+  --search-backend NAME browser: ${SEARCH_BACKEND_NAMES.join(' | ')} (default $HARMONIA_SEARCH_BACKEND or searxng)
   --max-model-calls N   model calls per run, retries included (default 10; --max-turns N is the older name)
   --max-tokens N        tokens sampled per model call (default: the backend's)
   --mcp NAME=SPEC       an MCP server's tools as namespace NAME (repeatable): NAME=stdio:COMMAND ARGS…
@@ -68,44 +76,53 @@ export function effortOf(v: unknown): ReasoningEffort {
   throw new UsageError(`--effort must be low, medium or high, got '${String(v)}'`);
 }
 
-export async function agentFromFlags(v: {
-  backend?: string;
-  route?: string;
-  prices?: string;
-  model?: string;
-  profile?: string;
-  effort?: string;
-  instructions?: string;
-  tools?: string;
-  'max-model-calls'?: string;
-  'max-turns'?: string;
-  'max-tokens'?: string;
-  mcp?: string[];
-}): Promise<Agent> {
+export async function agentFromFlags(
+  v: BackendFlagValues & {
+    route?: string;
+    prices?: string;
+    'allow-host'?: string[];
+    'search-backend'?: string;
+    effort?: string;
+    instructions?: string;
+    tools?: string;
+    'max-model-calls'?: string;
+    'max-turns'?: string;
+    'max-tokens'?: string;
+    mcp?: string[];
+  },
+): Promise<Agent> {
   if (v.backend && v.route) throw new UsageError('give --backend or --route, not both');
   if (v.prices && !v.route) throw new UsageError('--prices needs --route');
-  if (!v.backend && !v.route)
-    throw new UsageError(
-      '--backend is required (URL, ollama:MODEL, script:FILE or native:DIR), or --route ARMS',
-    );
-  const spec = v.backend ? parseBackendSpec(v.backend) : undefined;
+  // Without --backend or --route, HARMONIA_BACKEND (a usage error naming both when unset).
+  if (!v.route) parseBackendSpec(specOf(v));
   const route = v.route ? routeFromFlags(v.route, v.prices) : undefined;
   const effort = effortOf(v.effort);
   const maxModelCalls = positiveInt(v['max-model-calls'], '--max-model-calls');
   const maxTurns = positiveInt(v['max-turns'], '--max-turns');
   const maxTokens = positiveInt(v['max-tokens'], '--max-tokens');
   const mcp = mcpFromFlags(v.mcp);
-  const tools = await resolveTools(v.tools);
-  const backendFlags = {
-    ...(v.model ? { model: v.model } : {}),
-    ...(v.profile ? { profile: v.profile } : {}),
-  };
+  const search = v['search-backend'];
+  if (search !== undefined && !(SEARCH_BACKEND_NAMES as readonly string[]).includes(search))
+    throw new UsageError(
+      `--search-backend must be one of ${SEARCH_BACKEND_NAMES.join(', ')}, got '${search}'`,
+    );
+  const toolNames = (v.tools ?? '').split(',').map((t) => t.trim());
+  if ((v['allow-host']?.length || search) && !toolNames.includes('browser'))
+    throw new UsageError('--allow-host and --search-backend need --tools browser');
   const backend = route
     ? await createRoutedBackend(route.config, {
-        flags: backendFlags,
+        flags: {
+          ...(v.model ? { model: v.model } : {}),
+          ...(v.profile ? { profile: v.profile } : {}),
+          ...(v['api-key'] ? { apiKey: v['api-key'] } : {}),
+        },
         ...(route.prices ? { prices: route.prices } : {}),
       })
-    : await backendFromSpec(spec as BackendSpec, backendFlags);
+    : (await resolveBackendFlags(v)).backend;
+  const tools = await resolveTools(v.tools, {
+    ...(v['allow-host']?.length ? { allowHosts: v['allow-host'] } : {}),
+    ...(search ? { searchBackend: search } : {}),
+  });
   return new Agent({
     backend,
     tools,
@@ -142,6 +159,20 @@ function positiveInt(raw: string | undefined, flag: string): number | undefined 
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive integer`);
   return n;
+}
+
+/** Tools that resolve `【cursor†Lx-Ly】` citations in an answer (the browser). */
+interface CitingTool {
+  citations(conversationId: string, text: string): { text: string };
+}
+const isCiting = (t: unknown): t is CitingTool =>
+  typeof (t as { citations?: unknown })?.citations === 'function';
+
+/** The answer with the browser's citations turned into links (`【0†L4】` → ` ([host](url)) `). */
+export function withCitations(agent: Agent, conversationId: string, text: string): string {
+  let out = text;
+  for (const ns of agent.namespaces.values()) if (isCiting(ns)) out = ns.citations(conversationId, out).text;
+  return out;
 }
 
 /** JSON for an event line: errors become `{name, message}`. */
@@ -238,8 +269,11 @@ export const runCommand: Command = {
     const journal = open(v.journal, '--journal');
     const agent = await agentFromFlags(v);
     let result: RunResult | undefined;
+    let answer = '';
+    const conversationId = randomUUID();
     try {
       for await (const ev of runStream(agent, v.input, {
+        conversationId,
         includeReasoning: v['show-reasoning'],
         onModelCall: (info) => journal?.write(`${journalJson(info)}\n`),
       })) {
@@ -247,6 +281,7 @@ export const runCommand: Command = {
         if (ev.type === 'reasoning_delta') io.stderr.write(ev.delta);
         if (ev.type === 'done') result = ev.result;
       }
+      if (result) answer = withCitations(agent, conversationId, result.finalText);
     } finally {
       await disposeTools([...agent.namespaces.values()]);
       await close(events, '--events');
@@ -254,7 +289,7 @@ export const runCommand: Command = {
     }
     if (!result) return 1;
     if (v.json) io.stdout.write(`${JSON.stringify(result)}\n`);
-    else io.stdout.write(`${result.finalText}\n`);
+    else io.stdout.write(`${answer}\n`);
     if (result.status !== 'completed') {
       io.stderr.write(
         `harmonia run: ${result.status}${result.stop ? ` (${result.stop.by}: ${result.stop.reason})` : ''}\n`,

@@ -49,7 +49,8 @@ export async function* runToolStep(
   const settled = await Promise.allSettled(
     started.map(async (s) => {
       const o = await executeCall(s.call, ctx.namespaces, ctx.guard, callCtx);
-      return { ...o, durationMs: performance.now() - s.t0 };
+      // Whole tenths of a millisecond: a duration, not a float artefact (1.5607670000000553).
+      return { ...o, durationMs: Math.round((performance.now() - s.t0) * 10) / 10 };
     }),
   );
   for (const r of settled) {

@@ -55,6 +55,32 @@ export function registerBackendScheme(scheme: string, factory: Factory): void {
   extraSchemes.set(scheme, factory);
 }
 
+const ENGINE_PACKAGE = '@harmonia/engine';
+
+/**
+ * `native:DIR` wherever a spec is accepted (the CLI, the FAQ agent, the bots): core does not depend on the engine,
+ * so the first native spec loads it, when it is installed, from core's own location, the working directory or the
+ * entry script's, and lets it register itself.
+ */
+async function loadEngine(): Promise<void> {
+  const { createRequire } = await import('node:module');
+  const { pathToFileURL } = await import('node:url');
+  const { join } = await import('node:path');
+  const bases = [import.meta.url, pathToFileURL(join(process.cwd(), 'package.json')).href];
+  if (process.argv[1]) bases.push(pathToFileURL(process.argv[1]).href);
+  for (const base of bases) {
+    let path: string;
+    try {
+      path = createRequire(base).resolve(ENGINE_PACKAGE);
+    } catch {
+      continue;
+    }
+    const mod = (await import(pathToFileURL(path).href)) as { registerNativeBackend?: () => void };
+    mod.registerNativeBackend?.();
+    if (extraSchemes.has('native')) return;
+  }
+}
+
 /** Whether `scheme` can be opened now (built in, or registered by another package). */
 export const isSchemeAvailable = (scheme: string): boolean =>
   extraSchemes.has(scheme) || (scheme !== 'native' && schemeInfo(scheme) !== undefined);
@@ -324,6 +350,7 @@ export async function resolveSpec(spec: string | BackendSpec, flags: BackendFlag
       how: `Chat Completions at ${baseURL}, profile ${profile.name}, model ${model}`,
     };
   }
+  if (s.scheme === 'native' && !extraSchemes.has('native')) await loadEngine();
   const factory = extraSchemes.get(s.scheme);
   if (!factory) {
     throw new BackendSpecError(

@@ -34,7 +34,43 @@ export function toJsonSchema(schema: AnyZodSchema): JsonSchema {
     }) as JsonSchema;
   }
   const { $schema: _drop, ...rest } = out;
-  return rest;
+  return literalUnionsToEnums(rest) as JsonSchema;
+}
+
+/**
+ * `z.union([z.literal('a'), z.literal('b')])` comes out as `anyOf` of `const`s, which the Harmony renderer (like
+ * openai-harmony's) shows as `any`; an `enum` of the same values renders as `"a" | "b"`. Applied at every depth.
+ */
+function literalUnionsToEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(literalUnionsToEnums);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = literalUnionsToEnums(v);
+  for (const key of ['anyOf', 'oneOf'] as const) {
+    const members = out[key];
+    if (!Array.isArray(members) || members.length === 0) continue;
+    const consts = members.map((m) => {
+      const o = m as Record<string, unknown>;
+      if ('const' in o)
+        return { value: o.const, extra: Object.keys(o).filter((k) => k !== 'const' && k !== 'type') };
+      if (Array.isArray(o.enum))
+        return {
+          value: o.enum,
+          extra: Object.keys(o).filter((k) => k !== 'enum' && k !== 'type'),
+          many: true,
+        };
+      return undefined;
+    });
+    if (consts.some((c) => c === undefined || c.extra.length > 0)) continue;
+    const values = consts.flatMap((c) =>
+      (c as { many?: boolean }).many ? (c!.value as unknown[]) : [c!.value],
+    );
+    const types = [...new Set(values.map((v) => (v === null ? 'null' : typeof v)))];
+    delete out[key];
+    out.enum = values;
+    if (types.length === 1 && types[0] !== 'object') out.type = types[0] === 'number' ? 'number' : types[0];
+  }
+  return out;
 }
 
 /** One line per problem, `path: message`, for a tool error the model can act on. */
