@@ -312,3 +312,37 @@ describe('tool durations', () => {
     expect(Math.round(d * 10) / 10).toBe(d);
   });
 });
+
+describe('harmonia doctor on a misconfigured vLLM', () => {
+  it('says what to fix when Chat Completions leaks raw Harmony (no reasoning parser)', async () => {
+    const good = vllmServer(runs(2)).handler;
+    const s = await serve({
+      name: 'vLLM without --reasoning-parser',
+      handler: (req) => {
+        if (req.path !== '/v1/chat/completions') return good(req);
+        return {
+          status: 200,
+          json: {
+            choices: [
+              {
+                index: 0,
+                message: {
+                  role: 'assistant',
+                  content:
+                    '<|channel|>analysis<|message|>We call get_weather.<|end|><|start|>assistant<|channel|>final<|message|><|channel|>x',
+                },
+                finish_reason: 'stop',
+              },
+            ],
+          },
+        };
+      },
+    });
+    const t = memoryIO();
+    const code = await main(['doctor', '--backend', s.url, '--timeout', '5'], t.io);
+    // The token-level path the agent uses works; Chat Completions is reported broken with the vLLM fix.
+    expect(code).toBe(0);
+    expect(t.stdout()).toMatch(/✗ Chat Completions \(profile vllm\): /);
+    expect(t.stdout()).toMatch(/Verdict: ready/);
+  });
+});
