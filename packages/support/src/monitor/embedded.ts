@@ -16,6 +16,9 @@ export interface EmbeddedMonitorOptions {
 
 let bundled: MonitorModel | undefined;
 
+/** The bar for a text of fewer than four words. */
+const SHORT_THRESHOLD = 0.75;
+
 /** Reads a model file written by `harmonia monitor train` (or the bundled one). */
 export function loadMonitorModel(file = bundledMonitorModel): MonitorModel {
   if (file === bundledMonitorModel && bundled) return bundled;
@@ -61,10 +64,21 @@ export class EmbeddedMonitor implements TopicMonitor {
    * "found" or "ok" say nothing about the topic; answer sentences are all judged).
    */
   judge(text: string, minWords = 0): MonitorVerdict {
-    for (const s of sentences(text)) {
-      if (minWords && words(s).length < minWords) continue;
+    // Fragments ("Yes.", "Pairing failure section.") say little alone: they are judged with what follows.
+    const parts = sentences(text);
+    let pending = '';
+    for (let i = 0; i < parts.length; i++) {
+      const s = pending ? `${pending} ${parts[i]}` : parts[i]!;
+      if (words(s).length < 4 && i < parts.length - 1) {
+        pending = s;
+        continue;
+      }
+      pending = '';
+      const n = words(s).length;
+      if (minWords && n < minWords) continue;
       const p = this.score(s);
-      if (p >= this.threshold)
+      // A short text with nothing after it (yet) needs a clearer signal: "Yes:" before the answer streams on.
+      if (p >= (n < 4 ? Math.max(this.threshold, SHORT_THRESHOLD) : this.threshold))
         return {
           flagged: true,
           reason: `off task (p=${p.toFixed(2)}): "${s.length > 80 ? `${s.slice(0, 80)}…` : s}"`,

@@ -28,7 +28,7 @@ export function plain(text: string): string {
 /** Splits text into sentences (and lines); each with at least one letter. */
 export function sentences(text: string): string[] {
   return text
-    .split(/(?<=[.!?:;])\s+|\n+/)
+    .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim())
     .filter((s) => /\p{L}/u.test(s));
 }

@@ -138,9 +138,11 @@ export interface TrainOptions {
   embedder: Embedder;
   /** Start from these word vectors (only new words are embedded). */
   base?: WordVectors;
+  /** More words to give vectors to (e.g. `useLiteWords()`), beyond the data's and the docs'. */
+  extraWords?: Iterable<string>;
   buckets?: number;
   epochs?: number;
-  /** Largest share of on-task training sentences the threshold may flag (default 0.01). */
+  /** Largest share of on-task training sentences the threshold may flag (default 0.04). */
   maxOnTaskFlagRate?: number;
   onProgress?: (line: string) => void;
 }
@@ -162,6 +164,7 @@ export async function trainMonitor(
   const vocab = new Set<string>();
   for (const d of domains) for (const s of d.sections) for (const w of words(plain(s.text))) vocab.add(w);
   for (const r of rows) for (const w of words(plain(r.text))) vocab.add(w);
+  for (const w of opts.extraWords ?? []) for (const x of words(w)) vocab.add(x);
   log(`embedding ${vocab.size} words with ${opts.embedder.id}`);
   const wv = await WordVectors.distill(opts.embedder, vocab, 128, opts.base);
   const train = rows.filter((r) => r.split === 'train');
@@ -193,7 +196,7 @@ export async function trainMonitor(
     .filter((d) => d.y === 0)
     .map((d) => model.prob(d.f))
     .sort((a, b) => a - b);
-  const rate = opts.maxOnTaskFlagRate ?? 0.01;
+  const rate = opts.maxOnTaskFlagRate ?? 0.04;
   model.threshold = Math.max(
     0.5,
     onScores[Math.min(onScores.length - 1, Math.floor(onScores.length * (1 - rate)))]!,
