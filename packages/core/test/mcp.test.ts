@@ -112,6 +112,21 @@ describe.each(['stdio', 'http'] as const)('MCP over %s', (kind) => {
     expect(p1).toContain(toolReply('kb.broken', 'commentary', '{"error":"database offline"}'));
   });
 
+  it("applies the runtime's per-call timeout and output cap, as for every tool", async () => {
+    const backend = new ScriptedBackend([
+      H.call('kb.slow', '{"ms":5000}') + '<|start|>assistant' + H.call('kb.long', '{"chars":5000}'),
+      H.final('done'),
+    ]);
+    const agent = new Agent({ backend, mcp: [kb], toolTimeoutMs: 300, maxToolOutputChars: 1000 });
+    const t0 = performance.now();
+    const r = await run(agent, 'go');
+    expect(performance.now() - t0).toBeLessThan(4000);
+    expect(r.finalText).toBe('done');
+    const p1 = backend.promptText(1);
+    expect(p1).toContain('{"error":"The tool kb.slow did not answer within 300 ms and was stopped.');
+    expect(p1).toContain('[... output truncated: the tool returned 5000 characters;');
+  });
+
   it('lists tools again when the server says its list changed', async () => {
     const before = kb.listVersion;
     const backend = new ScriptedBackend([H.call('kb.enable_extra', '{}'), H.final('ok'), H.final('seen')]);

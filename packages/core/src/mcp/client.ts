@@ -34,11 +34,17 @@ export interface McpHttpServer {
 export type McpServerConfig = (McpStdioServer | McpHttpServer) & McpLimits;
 
 export interface McpLimits {
-  /** Time for one tool call (default 60 s); the model is told when it ran out. */
+  /**
+   * Time for one tool call. Default: the agent's per-call limit for every tool (`toolTimeoutMs`); the model is
+   * told when it ran out and the server gets a cancellation.
+   */
   callTimeoutMs?: number;
   /** Time to connect and list tools (default 30 s). */
   connectTimeoutMs?: number;
-  /** Longest tool answer in characters (default 20 000); longer ones are cut with a note. */
+  /**
+   * Longest answer in characters, cut with a note. Default: none of its own; the agent's cap for every tool
+   * (`maxToolOutputChars`) applies either way.
+   */
   maxOutputChars?: number;
   /** Namespace description shown to the model; default names the server. */
   description?: string;
@@ -97,9 +103,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 export class McpNamespace implements ToolNamespace {
   readonly name: string;
   readonly placement = 'developer' as const;
-  /** Above the server's own call timeout, so the client's clearer message wins. */
-  readonly callTimeoutMs: number;
   readonly stateful: boolean;
+  /** Set only when the server config sets it; otherwise the runtime's per-call limit applies. */
+  readonly callTimeoutMs?: number;
   private client: Client | undefined;
   private connecting: Promise<void> | undefined;
   private tools: Tool[] = [];
@@ -117,7 +123,6 @@ export class McpNamespace implements ToolNamespace {
     }
     this.name = server.name;
     this.stateful = server.stateful ?? false;
-    this.callTimeoutMs = (server.callTimeoutMs ?? 60_000) + 5_000;
   }
 
   private where(): string {
@@ -230,7 +235,9 @@ export class McpNamespace implements ToolNamespace {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new ToolCallError(`Arguments for ${this.name}.${fn} must be one JSON object.`);
     }
-    const timeout = this.server.callTimeoutMs ?? 60_000;
+    // The runtime stops the call at its deadline through ctx.signal (the SDK then cancels the request); the SDK's
+    // own timeout (60 s by default) must not cut a longer limit short.
+    const timeout = this.server.callTimeoutMs ?? 24 * 3600_000;
     let result: CallToolResult;
     try {
       result = (await this.client.callTool(
@@ -252,7 +259,7 @@ export class McpNamespace implements ToolNamespace {
       );
     }
     let text = mcpResultText(result);
-    const cap = this.server.maxOutputChars ?? 20_000;
+    const cap = this.server.maxOutputChars ?? Number.POSITIVE_INFINITY;
     if (text.length > cap) {
       text = `${text.slice(0, cap)}\n[output cut at ${cap} of ${text.length} characters]`;
     }
