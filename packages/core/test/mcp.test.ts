@@ -102,7 +102,7 @@ describe.each(['stdio', 'http'] as const)('MCP over %s', (kind) => {
 
   it('returns structured content as JSON, and a tool error to the model as an error', async () => {
     const backend = new ScriptedBackend([
-      H.call('kb.add', '{"a":2,"b":40}') + '<|start|>assistant' + H.call('kb.broken', '{}'),
+      `${H.call('kb.add', '{"a":2,"b":40}')}<|start|>assistant${H.call('kb.broken', '{}')}`,
       H.final('42'),
     ]);
     const r = await run(new Agent({ backend, mcp: [kb] }), 'sum');
@@ -114,7 +114,7 @@ describe.each(['stdio', 'http'] as const)('MCP over %s', (kind) => {
 
   it("applies the runtime's per-call timeout and output cap, as for every tool", async () => {
     const backend = new ScriptedBackend([
-      H.call('kb.slow', '{"ms":5000}') + '<|start|>assistant' + H.call('kb.long', '{"chars":5000}'),
+      `${H.call('kb.slow', '{"ms":5000}')}<|start|>assistant${H.call('kb.long', '{"chars":5000}')}`,
       H.final('done'),
     ]);
     const agent = new Agent({ backend, mcp: [kb], toolTimeoutMs: 300, maxToolOutputChars: 1000 });
