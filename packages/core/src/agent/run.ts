@@ -23,6 +23,7 @@ import { forgetRendered } from './prompt.js';
 import type { RunResult, RunStatus, RunUsage } from './result.js';
 import type { LoopEvent, RunOptions } from './run-options.js';
 import { runToolStep } from './tool-step.js';
+import { endSpan, type Span, startChildSpan, startRunSpan } from './tracing.js';
 import { promptHead, promptView } from './transcript.js';
 
 export type { ModelCallInfo, RunOptions } from './run-options.js';
@@ -60,6 +61,7 @@ export async function* runStream<TOutput>(
 ): AsyncGenerator<RunEvent<TOutput>, RunResult<TOutput>> {
   const state = new RunState(agent as Agent<unknown>, input, options);
   let lease: ConversationLease | undefined;
+  let failure: unknown;
   try {
     // One turn at a time per conversation, across every process that shares the store.
     lease = await agent.store.acquire?.(state.conversationId, { signal: state.signal });
@@ -69,6 +71,7 @@ export async function* runStream<TOutput>(
     return result;
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
+    failure = error;
     yield { type: 'error', error };
     throw error;
   } finally {
@@ -76,6 +79,7 @@ export async function* runStream<TOutput>(
       await state.persist(true);
     } finally {
       await lease?.release();
+      state.endTrace(failure);
     }
   }
 }
@@ -83,6 +87,9 @@ export async function* runStream<TOutput>(
 class RunState {
   readonly conversationId: string;
   readonly turnId: string;
+  /** The run's trace span (a no-op unless an OpenTelemetry tracer provider is registered). */
+  readonly span: Span;
+  private status: RunStatus | undefined;
   readonly signal: AbortSignal;
   private history: Message[] = [];
   private readonly newMessages: Message[] = [];
@@ -128,11 +135,13 @@ class RunState {
     }
     this.conversationId = options.conversationId ?? randomUUID();
     this.turnId = options.turnId ?? randomUUID();
+    this.span = startRunSpan({ agent: agent.name, conversationId: this.conversationId, turnId: this.turnId });
     this.signal = options.signal ?? new AbortController().signal;
     this.effort = agent.effort;
   }
 
   private result(status: RunStatus, finalText: string, extra: Partial<RunResult> = {}): RunResult {
+    this.status = status;
     return {
       status,
       finalText,
@@ -158,6 +167,17 @@ class RunState {
    * user message before the first model call, each tool round) so a crash mid-turn loses no stored message;
    * `final` also records the run's token usage and applies a close.
    */
+  endTrace(err: unknown): void {
+    this.span.setAttributes({
+      'harmonia.status': this.status ?? 'error',
+      'harmonia.model_calls': this.usage.modelCalls,
+      'gen_ai.usage.input_tokens': this.usage.promptTokens,
+      'gen_ai.usage.output_tokens': this.usage.completionTokens,
+      'harmonia.usage.cached_input_tokens': this.usage.cachedPromptTokens,
+    });
+    endSpan(this.span, err);
+  }
+
   async persist(final = false): Promise<void> {
     if (!this.loaded) return;
     const fresh = this.newMessages.slice(this.persisted);
@@ -268,6 +288,7 @@ class RunState {
             signal: this.signal,
             closed: this.closeReason !== undefined,
             limits: agent.callLimits,
+            span: this.span,
           },
         );
         this.add(...step.messages);
@@ -360,6 +381,12 @@ class RunState {
     };
     this.lastHead = promptHead(agent, this.effort);
     let data: ModelCallData;
+    const span = startChildSpan(this.span, 'harmonia.model_call', {
+      'harmonia.backend': this.backend.id,
+      'harmonia.effort': this.effort,
+      'harmonia.turn': turn,
+      'harmonia.attempt': attempt,
+    });
     try {
       data = yield* callModel({
         agent,
@@ -378,8 +405,16 @@ class RunState {
         },
       });
     } catch (err) {
-      throw this.signal.aborted ? new RunAbortedError() : err;
+      const e = this.signal.aborted ? new RunAbortedError() : err;
+      endSpan(span, e);
+      throw e;
     }
+    span.setAttributes({
+      'gen_ai.usage.input_tokens': data.usage.promptTokens,
+      'gen_ai.usage.output_tokens': data.usage.completionTokens,
+      'harmonia.finish_reason': data.finishReason,
+    });
+    endSpan(span);
     this.usage.promptTokens += data.usage.promptTokens;
     this.usage.completionTokens += data.usage.completionTokens;
     this.usage.cachedPromptTokens += data.usage.cachedPromptTokens ?? 0;

@@ -8,6 +8,7 @@ import type { ToolNamespace } from '../tools/types.js';
 import { type CallLimits, executeCall, type RepeatGuard } from './dispatch.js';
 import { RunAbortedError } from './errors.js';
 import type { LoopEvent } from './run-options.js';
+import { endSpan, type Span, startChildSpan } from './tracing.js';
 
 export interface ToolStepResult {
   /** The tool messages answering the calls, in call order. */
@@ -31,6 +32,8 @@ export async function* runToolStep(
     closed: boolean;
     /** Per-call time and answer-size limits (default 60 s, 100 000 characters). */
     limits?: CallLimits;
+    /** The run's trace span: each call becomes a `harmonia.tool_call` child. */
+    span?: Span;
   },
 ): AsyncGenerator<LoopEvent, ToolStepResult> {
   const started = calls.map((call, i) => ({ call, callId: `${turn}.${i}`, t0: performance.now() }));
@@ -48,9 +51,20 @@ export async function* runToolStep(
   const callCtx = { conversationId: ctx.conversationId, signal: ctx.signal, limits: ctx.limits };
   const settled = await Promise.allSettled(
     started.map(async (s) => {
-      const o = await executeCall(s.call, ctx.namespaces, ctx.guard, callCtx);
-      // Whole tenths of a millisecond: a duration, not a float artefact (1.5607670000000553).
-      return { ...o, durationMs: Math.round((performance.now() - s.t0) * 10) / 10 };
+      const span = startChildSpan(ctx.span, 'harmonia.tool_call', {
+        'harmonia.tool': s.call.recipient ?? '',
+        'harmonia.call_id': s.callId,
+      });
+      try {
+        const o = await executeCall(s.call, ctx.namespaces, ctx.guard, callCtx);
+        if (o.error !== undefined) span.setAttribute('harmonia.tool_error', String(o.error));
+        endSpan(span);
+        // Whole tenths of a millisecond: a duration, not a float artefact (1.5607670000000553).
+        return { ...o, durationMs: Math.round((performance.now() - s.t0) * 10) / 10 };
+      } catch (err) {
+        endSpan(span, err);
+        throw err;
+      }
     }),
   );
   for (const r of settled) {

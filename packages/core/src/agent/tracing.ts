@@ -1,0 +1,40 @@
+import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+
+/**
+ * OpenTelemetry spans for runs, model calls and tool calls. Off unless configured: the API's default tracer
+ * does nothing until the application registers a tracer provider (e.g. the OpenTelemetry Node SDK with an OTLP
+ * exporter); then every run is a `harmonia.run` span with `harmonia.model_call` and `harmonia.tool_call` children.
+ */
+const tracer = () => trace.getTracer('harmonia');
+
+export type { Span };
+
+export function startRunSpan(attrs: { agent: string; conversationId: string; turnId: string }): Span {
+  return tracer().startSpan('harmonia.run', {
+    attributes: {
+      'harmonia.agent': attrs.agent,
+      'harmonia.conversation_id': attrs.conversationId,
+      'harmonia.turn_id': attrs.turnId,
+    },
+  });
+}
+
+export function startChildSpan(
+  parent: Span | undefined,
+  name: string,
+  attributes: Record<string, string | number>,
+): Span {
+  const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
+  return tracer().startSpan(name, { attributes }, ctx);
+}
+
+/** Ends a span, marking it failed when `err` is given. */
+export function endSpan(span: Span | undefined, err?: unknown): void {
+  if (!span) return;
+  if (err !== undefined) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    span.recordException(e);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+  }
+  span.end();
+}
