@@ -5,6 +5,7 @@ import {
   InMemoryConversationStore,
   ScriptedBackend,
 } from '@harmonia/core';
+import { lowEffortCall } from '@harmonia/router';
 import { describe, expect, it } from 'vitest';
 import { createSupportDesk, type SpecialistName } from '../src/index.js';
 
@@ -173,6 +174,22 @@ describe('red team: talking your way into the cloud specialist (tenant logs, res
     expect((await triage.decide('m-ok', 'policy sync returns 401 since yesterday', TENANT)).agent).toBe(
       'cloud-debug',
     );
+  });
+
+  it('a low-effort model call over a backend can do the triage, in Harmony at Reasoning: low', async () => {
+    const triager = new ScriptedBackend([H.final('rule-config'), H.final('cloud-debug')], { id: 'triager' });
+    const { triage } = createSupportDesk({ backend: noModel(), router: lowEffortCall(triager) });
+    const d = await triage.decide('llm-1', 'can rules be grouped so they get the same priority', TENANT);
+    expect(d).toMatchObject({
+      agent: 'rule-config',
+      reason: expect.stringMatching(/model call picked rule-config/),
+    });
+    const prompt = decode(triager.requests[0]?.prompt ?? []);
+    expect(prompt).toContain('Reasoning: low');
+    expect(prompt).toContain('cloud-debug: Debugging the Warden Cloud service');
+    // Its pick of the privileged specialist for a rules question is overruled.
+    const e = await triage.decide('llm-2', 'which rule wins for port 22, the deny or the allow?', TENANT);
+    expect(e.agent).not.toBe('cloud-debug');
   });
 
   it('mid-conversation, a request to move up does not move the conversation', async () => {

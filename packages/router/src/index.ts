@@ -55,6 +55,7 @@ export {
   type LlmRouterBackendOptions,
   type LlmRouterFn,
   llmRouterFromBackend,
+  lowEffortCall,
   parseLlmRouteAnswer,
 } from './llm-router.js';
 export {

@@ -55,6 +55,17 @@ export function llmRouterFromBackend(
   backend: TokenBackend,
   options: LlmRouterBackendOptions = {},
 ): LlmRouterFn {
+  return lowEffortCall(backend, options);
+}
+
+/**
+ * A low-effort model call over a token backend: `(instructions, text) => the final channel's text`, rendered in
+ * Harmony at `Reasoning: low` and sampled greedily. `createTriage({ router })` takes it as is.
+ */
+export function lowEffortCall(
+  backend: TokenBackend,
+  options: LlmRouterBackendOptions = {},
+): (instructions: string, query: string) => Promise<string> {
   return async (instructions, query) => {
     const conversation: Conversation = {
       messages: [
