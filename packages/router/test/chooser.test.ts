@@ -193,7 +193,8 @@ describe('decisions in the store', () => {
     const rec = await store.load(routingRecordId('s1'));
     // Only the new decision is recorded, not the sticky repeat.
     expect(rec?.messages).toHaveLength(1);
-    expect(JSON.parse((rec?.messages[0]?.content[0] as { text: string }).text)).toMatchObject({
+    const entry = rec?.messages[0]?.content[0] as { text: string } | undefined;
+    expect(JSON.parse(entry?.text ?? '{}')).toMatchObject({
       model: '120b',
       served: '120b',
     });
