@@ -40,6 +40,13 @@ export interface FetcherLimits {
 export interface ChromiumFetcherOptions extends AddressPolicy, FetcherLimits {
   /** Chromium binary (default `$HARMONIA_CHROMIUM` or Debian's `/usr/bin/chromium`). */
   executablePath?: string;
+  /**
+   * Attach to a Chromium running elsewhere instead of launching one (default `$HARMONIA_BROWSER_ENDPOINT`):
+   * a Playwright browser server (`ws://…`, from `launchServer`) or a DevTools endpoint (`http://…:9222`). Start
+   * it with `CHROMIUM_FLAGS`: the flags that keep Chromium from opening sockets of its own are the remote's job.
+   * Every page request still goes through this process's address policy (routing is per context).
+   */
+  endpoint?: string;
   /** Extra Chromium flags. */
   args?: readonly string[];
   userAgent?: string;
@@ -243,16 +250,24 @@ export class ChromiumFetcher {
   /** The shared browser, launched on first use (and again if it died). */
   browserInstance(): Promise<Browser> {
     if (!this.browser) {
+      const endpoint = this.options.endpoint ?? (process.env.HARMONIA_BROWSER_ENDPOINT || undefined);
       const executablePath =
         this.options.executablePath ?? process.env.HARMONIA_CHROMIUM ?? '/usr/bin/chromium';
-      const launching = chromium
-        .launch({ executablePath, args: [...CHROMIUM_FLAGS, ...(this.options.args ?? [])] })
-        .catch((e: unknown) => {
-          this.browser = undefined;
-          throw new FetchError(
-            `could not start Chromium at ${executablePath} (${(e as Error).message.split('\n')[0]}); install it (apt-get install chromium) or set executablePath / HARMONIA_CHROMIUM`,
-          );
-        });
+      const launching = (
+        endpoint
+          ? /^wss?:\/\//.test(endpoint)
+            ? chromium.connect(endpoint)
+            : chromium.connectOverCDP(endpoint)
+          : chromium.launch({ executablePath, args: [...CHROMIUM_FLAGS, ...(this.options.args ?? [])] })
+      ).catch((e: unknown) => {
+        this.browser = undefined;
+        const why = (e as Error).message.split('\n')[0];
+        throw new FetchError(
+          endpoint
+            ? `could not attach to the Chromium at ${endpoint} (${why}); start it (e.g. Playwright's launchServer, or chromium --remote-debugging-port) or unset HARMONIA_BROWSER_ENDPOINT`
+            : `could not start Chromium at ${executablePath} (${why}); install it (apt-get install chromium) or set executablePath / HARMONIA_CHROMIUM`,
+        );
+      });
       launching
         .then((b) =>
           b.on('disconnected', () => {
