@@ -5,7 +5,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { run } from '../src/index.js';
+import { Agent, run } from '../src/index.js';
 import { H, scriptedAgent } from './helpers.js';
 
 describe('OpenTelemetry traces (off unless a tracer provider is registered)', () => {
@@ -47,5 +47,31 @@ describe('OpenTelemetry traces (off unless a tracer provider is registered)', ()
     expect(tool?.attributes['harmonia.tool']).toBe('functions.get_weather');
     expect(tool?.parentSpanContext?.spanId).toBe(runSpan?.spanContext().spanId);
     await provider.shutdown();
+  });
+
+  it('a routed run records the decision on each model-call span', async () => {
+    const { agent: plain, backend } = scriptedAgent([H.final('Routed answer.')]);
+    const decision = {
+      model: '120b' as const,
+      effort: 'high' as const,
+      reason: 'classifier p(120b)=0.90 >= 0.16',
+      arm: '120b-high',
+      served: '120b',
+    };
+    const agent = new Agent({ backend: { choose: async () => ({ decision, backend }) }, store: plain.store });
+    const spans = new InMemorySpanExporter();
+    trace.disable();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+    trace.setGlobalTracerProvider(provider);
+    await run(agent, 'Hard question', { conversationId: 'routed' });
+    const call = spans.getFinishedSpans().find((s) => s.name === 'harmonia.model_call');
+    await provider.shutdown();
+    expect(call?.attributes).toMatchObject({
+      'harmonia.effort': 'high',
+      'harmonia.route.model': '120b',
+      'harmonia.route.arm': '120b-high',
+      'harmonia.route.served': '120b',
+      'harmonia.route.reason': 'classifier p(120b)=0.90 >= 0.16',
+    });
   });
 });

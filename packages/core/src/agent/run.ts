@@ -23,7 +23,7 @@ import { forgetRendered } from './prompt.js';
 import type { RunResult, RunStatus, RunUsage } from './result.js';
 import type { LoopEvent, RunOptions } from './run-options.js';
 import { runToolStep } from './tool-step.js';
-import { endSpan, type Span, startChildSpan, startRunSpan } from './tracing.js';
+import { endSpan, routeAttributes, type Span, startChildSpan, startRunSpan } from './tracing.js';
 import { promptHead, promptView } from './transcript.js';
 
 export type { ModelCallInfo, RunOptions } from './run-options.js';
@@ -386,6 +386,7 @@ class RunState {
       'harmonia.effort': this.effort,
       'harmonia.turn': turn,
       'harmonia.attempt': attempt,
+      ...routeAttributes(this.decision),
     });
     try {
       data = yield* callModel({

@@ -1,4 +1,5 @@
 import { context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { RoutingDecision } from '../backend/types.js';
 
 /**
  * OpenTelemetry spans for runs, model calls and tool calls. Off unless configured: the API's default tracer
@@ -26,6 +27,18 @@ export function startChildSpan(
 ): Span {
   const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
   return tracer().startSpan(name, { attributes }, ctx);
+}
+
+/** A routing decision as span attributes (`harmonia.route.*`); none without a decision. */
+export function routeAttributes(d: RoutingDecision | undefined): Record<string, string> {
+  if (!d) return {};
+  return {
+    'harmonia.route.model': d.model,
+    'harmonia.route.effort': d.effort,
+    'harmonia.route.reason': d.reason,
+    ...(d.arm ? { 'harmonia.route.arm': d.arm } : {}),
+    ...(d.served ? { 'harmonia.route.served': d.served } : {}),
+  };
 }
 
 /** Ends a span, marking it failed when `err` is given. */

@@ -59,6 +59,10 @@ export interface RoutingDecision {
   /** Why: e.g. `classifier p(120b)=0.81 >= 0.62`, `sticky`, `escalated after truncated turn`. */
   reason: string;
   scores?: Record<string, number>;
+  /** The decided arm, e.g. `120b-medium`. */
+  arm?: string;
+  /** The configured arm (or model) whose backend serves it, e.g. `120b` or `120b-high`. */
+  served?: string;
 }
 
 /** What went wrong on the previous attempt, when the runtime asks the chooser to escalate. */
