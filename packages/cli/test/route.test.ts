@@ -79,3 +79,29 @@ describe('harmonia run --route', () => {
     }
   });
 });
+
+describe('harmonia serve --route', () => {
+  it('routes each conversation of the API to an arm; the OpenAI SDK sees the chosen arm answer', async () => {
+    const { default: OpenAI } = await import('openai');
+    const { startServe } = await import('../src/commands/serve.js');
+    const route = `20b=${script('serve-small', 'from the 20b arm')},120b=${script('serve-large', 'from the 120b arm')}`;
+    const t = memoryIO();
+    const server = await startServe(['--route', route, '--port', '0'], t.io);
+    try {
+      expect(t.stdout()).toContain('routed (20b, 120b)');
+      const client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const easy = await client.chat.completions.create({
+        model: 'auto',
+        messages: [{ role: 'user', content: SIMPLE }],
+      });
+      expect(easy.choices[0]?.message.content).toBe('from the 20b arm');
+      const hard = await client.chat.completions.create({
+        model: 'auto',
+        messages: [{ role: 'user', content: HARD }],
+      });
+      expect(hard.choices[0]?.message.content).toBe('from the 120b arm');
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});
