@@ -7,10 +7,11 @@
  *   pnpm -s build && pnpm --filter @harmonia/engine run build:native
  *   (cd test/optional/engine-oracle && npm install)        # optional: the llama.cpp peer
  *   node --import tsx bench/engine.ts [--layers 2] [--prompt 128] [--decode 32] [--rounds 3] [--dir PATH] [--keep]
- *                                     [--prefill fp32,int8,bf16] [--threads 1,2] [--no-llama]
+ *                                     [--prefill fp32,int8,bf16] [--threads 1,2] [--weights copy|mmap] [--no-llama]
  *
  * `--prefill` lists the prefill precisions measured (rows "harmonia" = fp32, "harmonia, int8 prefill",
- * "harmonia, bf16 prefill"); decode is fp32 in every row.
+ * "harmonia, bf16 prefill"); decode is fp32 in every row. `--weights` is the engine's `weights` option (default
+ * `copy`: huge-page memory, like the bandwidth probe's buffer).
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     'no-llama': { type: 'boolean', default: false },
     prefill: { type: 'string', default: 'fp32,int8,bf16' },
     threads: { type: 'string', default: '1,2' },
+    weights: { type: 'string', default: 'copy' },
   },
 });
 type Precision = 'fp32' | 'int8' | 'bf16';
@@ -106,7 +108,13 @@ interface Result {
 }
 
 async function ours(threads: number, maxLayers?: number, prefill: Precision = 'fp32'): Promise<Result> {
-  const engine = NativeEngine.open(dir, { threads, pin: true, prefill, ...(maxLayers ? { maxLayers } : {}) });
+  const engine = NativeEngine.open(dir, {
+    threads,
+    pin: true,
+    prefill,
+    weights: args.weights === 'mmap' ? 'mmap' : 'copy',
+    ...(maxLayers ? { maxLayers } : {}),
+  });
   const sampleRss = () => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };

@@ -284,8 +284,40 @@ AVX512_TARGET static void bf16_rowpairs_packed(const uint16_t* W, size_t K, cons
   }
 }
 
+// Decode (one token): 32 bf16 weights per 64-byte load become two fp32 vectors with one shift (even elements)
+// and one mask (odd elements), against activations split the same way (split_mxfp4_input's order); four
+// independent accumulators; no software prefetch (on huge pages the hardware prefetchers stream further ahead
+// than it, and it costs load slots: 87% of a plain read's bandwidth against 70% for the widening kernel).
+AVX512_TARGET static void bf16_rows1_split_avx512(const uint16_t* W, size_t K, const float* X, float* Y, int r0,
+                                                  int r1) {
+  thread_local std::vector<float> xs;
+  xs.resize(K);
+  split_mxfp4_input(X, xs.data(), K);
+  const float* x = xs.data();
+  const __m512i hi = _mm512_set1_epi32(static_cast<int>(0xFFFF0000u));
+  for (int r = r0; r < r1; r++) {
+    const uint16_t* w = W + static_cast<size_t>(r) * K;
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    size_t k = 0;
+    for (; k + 64 <= K; k += 64) {
+      const __m512i v0 = _mm512_loadu_si512(w + k), v1 = _mm512_loadu_si512(w + k + 32);
+      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), _mm512_loadu_ps(x + k), a0);
+      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, hi)), _mm512_loadu_ps(x + k + 16), a1);
+      a2 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v1, 16)), _mm512_loadu_ps(x + k + 32), a2);
+      a3 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v1, hi)), _mm512_loadu_ps(x + k + 48), a3);
+    }
+    for (; k < K; k += 32) {
+      const __m512i v0 = _mm512_loadu_si512(w + k);
+      a0 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(v0, 16)), _mm512_loadu_ps(x + k), a0);
+      a1 = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(v0, hi)), _mm512_loadu_ps(x + k + 16), a1);
+    }
+    Y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+  }
+}
+
 AVX512_TARGET static void matmul_bf16_avx512(const uint16_t* W, size_t K, const float* X, size_t ldx, int T,
                                              float* Y, size_t ldy, int r0, int r1) {
+  if (T == 1 && K % 32 == 0) return bf16_rows1_split_avx512(W, K, X, Y, r0, r1);
   if (T == 1) return bf16_rows_avx512<1>(W, K, X, ldx, Y, ldy, r0, r1);
   if (K % 16 != 0) {
     for (int t = 0; t < T; t++) bf16_rows_avx512<1>(W, K, X + t * ldx, ldx, Y + t * ldy, ldy, r0, r1);
