@@ -68,6 +68,7 @@ def worker_main(cmd_r, status_w, out_w):
     os.dup2(out_w, 2)
     os.close(out_w)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sys.stdout = open(1, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
     sys.stderr = open(2, 'w', encoding='utf-8', errors='replace', buffering=1, closefd=False)
     sys.__stdout__ = sys.stdout
@@ -138,6 +139,12 @@ def worker_main(cmd_r, status_w, out_w):
             line, pending = pending.split(b'\n', 1)
             cmd = json.loads(line)
             code = cmd.get('code', '')
+            while cmd.get('reap'):
+                try:
+                    if os.waitpid(-1, os.WNOHANG) == (0, 0):
+                        break
+                except ChildProcessError:
+                    break
             error = None
             interrupted = False
             try:
@@ -252,7 +259,8 @@ def snapshot():
     return found
 
 
-def pids_near_limit():
+def pids_count():
+    """(processes and threads in the container, their limit or None), or None when the cgroup does not say."""
     for base in ('/sys/fs/cgroup/pids/', '/sys/fs/cgroup/'):
         try:
             with open(base + 'pids.current') as f:
@@ -261,8 +269,21 @@ def pids_near_limit():
                 limit = f.read().strip()
         except (OSError, ValueError):
             continue
-        return limit != 'max' and current >= int(limit) - 8
-    return False
+        return current, None if limit == 'max' else int(limit)
+    return None
+
+
+def fork_bomb_suspected(error):
+    if error == 'BlockingIOError':
+        return True
+    pids = pids_count()
+    if pids is not None:
+        current, limit = pids
+        if limit is not None and current >= limit - 8:
+            return True
+        if current < 18:
+            return False  # too few tasks for 16 forked copies: skip the scan of /proc
+    return len(kernel_copies()) >= 16
 
 
 def kernel_copies():
@@ -305,14 +326,22 @@ def stop_fork_bomb():
             except OSError:
                 pass
         killed += len(stopped)
+        children_changed[0] = True
         reap()
         time.sleep(0.02)
+    children_changed[0] = True
     reap()
     return killed
 
 
+children_changed = [True]
+
+
 def reap():
     """Reaps every exited child (PID 1 adopts orphans); exits with the worker's status if the worker is gone."""
+    if not children_changed[0]:
+        return
+    children_changed[0] = False
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -353,6 +382,7 @@ def on_sigint(signum, frame):
 
 current = {'request': None}
 signal.signal(signal.SIGINT, on_sigint)
+signal.signal(signal.SIGCHLD, lambda *_: children_changed.__setitem__(0, True))
 
 
 def worker_died():
@@ -388,7 +418,8 @@ def run_request(request):
     current['request'] = request
     code = request.get('code', '')
     seq = worker['seq'] = worker.get('seq', 0) + 1
-    cmd = (json.dumps({'code': code if isinstance(code, str) else '', 'seq': seq}) + '\n').encode()
+    cmd = {'code': code if isinstance(code, str) else '', 'seq': seq, 'reap': worker.pop('reap', False)}
+    cmd = (json.dumps(cmd) + '\n').encode()
     while cmd:
         cmd = cmd[os.write(worker['cmd'], cmd):]
     timeout_ms = request.get('timeout_ms')
@@ -431,10 +462,10 @@ def run_request(request):
             if len(buf) > MAX_STATUS_LINE:
                 buf = b''
     current['request'] = None
-    drain_output()
-    if status['error'] == 'BlockingIOError' or pids_near_limit() or len(kernel_copies()) >= 16:
+    if fork_bomb_suspected(status['error']):
         killed = stop_fork_bomb()
         if killed:
+            worker['reap'] = True  # the worker's own killed children: it reaps them before the next cell
             capture.feed(('[sandbox: the process limit was reached; %d forked copies of the kernel were killed]\n' % killed).encode())
     drain_output()
     after = snapshot()
