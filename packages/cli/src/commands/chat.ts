@@ -91,7 +91,7 @@ export const chatCommand: Command = {
           } else if (ev.type === 'answer_withdrawn') {
             enter(null, '');
             out(dim('\n(that answer was withdrawn; asking the model again)\n'));
-          } else if (ev.type === 'tool_call_finished' && ev.error) {
+          } else if (ev.type === 'tool_call_finished' && ev.error && (!ev.internal || v['show-reasoning'])) {
             out(dim(`  ✗ ${ev.error.slice(0, 200)}\n`));
           } else if (ev.type === 'done') {
             if (ev.result.status !== 'completed') {

@@ -22,7 +22,7 @@ export type RunEvent<TOutput = unknown> =
       channel: string;
       /** The call's arguments. For an `internal` call they are reasoning: show them only to developers. */
       arguments: string;
-      /** A call made on the analysis channel: part of the model's reasoning, not a step to show users. */
+      /** A call made on the analysis channel (reasoning) or to no known tool: not a step to show users. */
       internal: boolean;
     }
   | {
@@ -34,6 +34,8 @@ export type RunEvent<TOutput = unknown> =
       /** Set when the call was rejected or failed; `output` is what the model was told. */
       error?: string;
       durationMs: number;
+      /** As on `tool_call_started`: the call is not a step to show users (nor its error). */
+      internal: boolean;
     }
   | { type: 'turn_outcome'; turn: number; outcome: TurnOutcome; action: TurnAction }
   /**

@@ -12,6 +12,7 @@ import type { Message } from '../harmony/types.js';
 import type { ToolNamespace } from '../tools/types.js';
 
 const NAMESPACED = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/;
+const isAnswer = (m: Message) => m.role === 'assistant' && m.channel === 'final' && !m.recipient;
 
 /** Whether `recipient` may be a tool call: `namespace.name`-shaped, or the name of a known namespace or function. */
 export type RecipientCheck = (recipient: string) => boolean;
@@ -71,9 +72,17 @@ export function settleTurn(
     repairs.push({ kind: 'json_garbage', detail: `dropped text after the JSON arguments of ${recipient}` });
     return { ...m, content: [{ type: 'text' as const, text: trimmed }] };
   });
+  // One answer per call: answer text split over several final messages (a header lost mid-answer) is one message.
+  const finals = out.filter(isAnswer);
+  if (finals.length > 1) {
+    const text = finals.map(messageText).join('');
+    repairs.push({ kind: 'answer_merged', detail: `${finals.length} final messages read as one answer` });
+    const first = finals[0] as Message;
+    out = out.filter((m) => !isAnswer(m) || m === first);
+    out[out.indexOf(first)] = { ...first, content: [{ type: 'text', text }] };
+  }
   const calls = out.filter(isToolCall).length;
   if (calls > 0) {
-    const isAnswer = (m: Message) => m.role === 'assistant' && m.channel === 'final' && !m.recipient;
     const drop = answered ? isToolCall : isAnswer;
     const n = out.filter(drop).length;
     if (n > 0) {

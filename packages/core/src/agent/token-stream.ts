@@ -5,7 +5,7 @@
  * (the monitor, the output gate, the preamble and answer events) consumes this one shape.
  */
 import type { FinishReason, MessageChunk, MessageResult, TokenChunk, TokenUsage } from '../backend/types.js';
-import { type ParserEvent, StreamParser } from '../harmony/api.js';
+import { type ParserEvent, StreamParser, Tok } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import { type RecipientCheck, visibleAs } from './leak-guard.js';
 
@@ -33,6 +33,9 @@ export class TokenChunkStream implements ChunkStream {
   private readonly parser = new StreamParser({ role: 'assistant' });
   private channel: Channel | null = null;
   private completionTokens = 0;
+  /** `<|return|>` or `<|endoftext|>` arrived: the output is over. */
+  private over = false;
+  private cut = false;
   private finishReason: FinishReason = 'stop';
   private usage: TokenUsage;
 
@@ -64,7 +67,16 @@ export class TokenChunkStream implements ChunkStream {
         continue;
       }
       this.completionTokens += chunk.tokens.length;
-      for (const tok of chunk.tokens) for (const ev of this.parser.push(tok)) this.read(ev, out);
+      for (const tok of chunk.tokens) {
+        if (this.over) break;
+        for (const ev of this.parser.push(tok)) this.read(ev, out);
+        // A server honouring the stop tokens ends the output here: anything after it was never the model's answer.
+        if (tok === Tok.return || tok === Tok.endoftext) this.over = true;
+      }
+      if (this.over && !this.cut) {
+        this.cut = true;
+        out.push({ type: 'repair', kind: 'after_stop', detail: 'ignored output after <|return|> or <|endoftext|>' });
+      }
       if (out.length) {
         yield* out;
         out.length = 0;

@@ -5,7 +5,7 @@
 import { messageText } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import type { ToolNamespace } from '../tools/types.js';
-import { type CallLimits, executeCall, type RepeatGuard } from './dispatch.js';
+import { type CallLimits, executeCall, type RepeatGuard, resolveRecipient } from './dispatch.js';
 import { RunAbortedError } from './errors.js';
 import type { LoopEvent } from './run-options.js';
 import { endSpan, type Span, startChildSpan } from './tracing.js';
@@ -17,8 +17,21 @@ export interface ToolStepResult {
   closeReason?: string;
 }
 
-/** A call on the analysis channel is part of the model's reasoning: its arguments are not for users. */
-export const isInternalCall = (call: Message): boolean => call.channel === 'analysis';
+/**
+ * Whether a call is hidden from users: only a call on the commentary channel to a tool that exists is a step to
+ * show. A call on the analysis channel is part of the model's reasoning; one without a channel or to no known
+ * tool is junk from a broken output (its arguments may be reasoning).
+ */
+export function isInternalCall(call: Message, namespaces: ReadonlyMap<string, ToolNamespace>): boolean {
+  if (call.channel !== 'commentary') return true;
+  try {
+    const { namespace, fn } = resolveRecipient(call.recipient ?? '', namespaces);
+    const tools = namespace.config().tools;
+    return fn !== undefined && tools.length > 0 && !tools.some((t) => t.name === fn);
+  } catch {
+    return true;
+  }
+}
 
 export async function* runToolStep(
   calls: readonly Message[],
@@ -36,7 +49,12 @@ export async function* runToolStep(
     span?: Span;
   },
 ): AsyncGenerator<LoopEvent, ToolStepResult> {
-  const started = calls.map((call, i) => ({ call, callId: `${turn}.${i}`, t0: performance.now() }));
+  const started = calls.map((call, i) => ({
+    call,
+    callId: `${turn}.${i}`,
+    internal: isInternalCall(call, ctx.namespaces),
+    t0: performance.now(),
+  }));
   for (const s of started) {
     yield {
       type: 'tool_call_started',
@@ -45,7 +63,7 @@ export async function* runToolStep(
       recipient: s.call.recipient ?? '',
       channel: s.call.channel ?? 'commentary',
       arguments: messageText(s.call),
-      internal: isInternalCall(s.call),
+      internal: s.internal,
     };
   }
   const callCtx = { conversationId: ctx.conversationId, signal: ctx.signal, limits: ctx.limits };
@@ -84,6 +102,7 @@ export async function* runToolStep(
       output: o.output.text,
       ...(o.error !== undefined ? { error: o.error } : {}),
       durationMs: o.durationMs,
+      internal: s.internal,
     };
     if (o.endConversation !== undefined && result.closeReason === undefined && !ctx.closed) {
       result.closeReason = o.endConversation;

@@ -208,7 +208,8 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   if (bare.length > 0 && contentType === null && (recipient !== null || bare.length > 1))
     contentType = bare.pop() as string;
   // A bare word is a recipient only when it looks like one (`namespace.name`); `json`/`code` are content types.
-  if (bare.length > 0 && recipient === null && NAMESPACED.test(bare.at(-1) as string))
+  // …and only when it is the one word left: among free text (a header that swallowed its message) it is text.
+  if (bare.length === 1 && recipient === null && NAMESPACED.test(bare[0] as string))
     recipient = bare.pop() as string;
   if (bare.length > 0 && contentType === null && CONTENT_TYPES.has(bare.at(-1) as string))
     contentType = bare.pop() as string;
@@ -297,7 +298,10 @@ export function salvageHeader(
     const after = s.slice(at + CHANNEL.length);
     const value = channelValue(after);
     if (value !== '') channel = value;
-    s = s.slice(0, at) + after.slice(value.length);
+    // Before the marker only a role and a recipient belong; free text there (a message that lost its own
+    // header, often reasoning) is not part of this message.
+    const before = splitAscii(s.slice(0, at)).filter((w) => isRole(w) || w.startsWith('to='));
+    s = `${before.join(' ')} ${after.slice(value.length)}`;
   }
   s = s.trim();
   let resolved = role;
@@ -316,11 +320,11 @@ export function salvageHeader(
     content_type: null,
   };
   // A recipient glued to its arguments (`to=repo_browser.run_command{"command":"ls"}`): a call, not text.
-  const call = /^(?:\S+\s+)?to=([A-Za-z0-9_.-]+)\s*(?:<\|constrain\|>\s*)?(?:json|code)?\s*(?=[[{])/.exec(s);
+  const call = /(?:^|\s)to=([A-Za-z0-9_.-]+)\s*(?:<\|constrain\|>\s*)?(?:json|code)?\s*(?=[[{])/.exec(s);
   if (call && header.role === 'assistant') {
     header.recipient = call[1] as string;
     header.content_type = '<|constrain|>json';
-    s = s.slice(call[0].length);
+    s = s.slice(call.index + call[0].length);
   }
   // Special tokens never become text; a lone channel name is no message.
   s = s.replace(/<\|[a-z_0-9]+\|>/g, ' ').trim();
