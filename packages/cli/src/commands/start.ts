@@ -14,11 +14,14 @@ import {
   openStore,
   StoreOpenError,
 } from '@harmonia/core';
-import { createRoutedBackend } from '@harmonia/router';
-import { createFaqAgent, type FaqAgent, type FaqAgentOptions, type SupportReply } from '@harmonia/support';
+import type { FaqAgent, FaqAgentOptions, SupportReply } from '@harmonia/support';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
-import { embedderOf, fail, resolveBackend } from './faq.js';
+import { findLocalServer, localCandidates, noServerHelp } from '../local-servers.js';
 import { journalJson, mcpFromFlags, routeFromFlags } from './run.js';
+
+// The support bot, the FAQ index and the router load after the first line is on screen (LanceDB and the
+// embedding model take seconds to import on a busy machine).
+const faq = () => import('./faq.js');
 
 const OPTIONS = {
   backend: { type: 'string' },
@@ -92,13 +95,36 @@ export const startCommand: Command = {
       ? createWriteStream(values.journal, { flags: 'w' })
       : undefined;
     const mcp = mcpFromFlags(values.mcp).map((c) => new McpNamespace(c));
+    // No backend named: look for a local server on its default port and say what was found.
+    let spec = values.backend;
+    if (!spec && !route && !process.env.HARMONIA_BACKEND) {
+      const tried = localCandidates();
+      io.stderr.write(
+        `No backend set; looking for a local model server (${tried.map((t) => t.name).join(', ')})…\n`,
+      );
+      const found = await findLocalServer(tried);
+      if (!found) {
+        io.stderr.write(noServerHelp(tried));
+        journal?.end();
+        return 1;
+      }
+      io.stderr.write(`Found ${found.kind} at ${found.root} (${found.evidence}).\n`);
+      spec = found.root;
+    }
+    const progress = ticker(io);
+    progress.start('Loading Harmonia');
+    const { embedderOf, fail, resolveBackend } = await faq();
+    const { createFaqAgent } = await import('@harmonia/support');
+    const { createRoutedBackend } = await import('@harmonia/router');
     try {
+      progress.start('Connecting to the model backend');
       const backend = route
         ? await createRoutedBackend(route.config, {
             ...(values.model ? { flags: { model: values.model } } : {}),
             ...(route.prices ? { prices: route.prices } : {}),
           })
-        : await resolveBackend(values.backend, values.model);
+        : await resolveBackend(spec, values.model);
+      progress.start('Indexing the docs (the first start embeds them; later starts reuse the index)');
       store = await openStore(values.store ?? join(defaultStorePath(), 'start'));
       agent = await createFaqAgent({
         backend,
@@ -111,10 +137,12 @@ export const startCommand: Command = {
         support: { store, maxReplies },
       });
       for (const m of mcp) await m.prepare();
+      progress.stop();
       io.stderr.write(
         `Harmonia support bot (${'kind' in backend ? backend.id : `routed: ${backend.arms.join(', ')}`}, ${agent.report.chunks} doc entries). /exit to leave.\n`,
       );
     } catch (err) {
+      progress.stop();
       for (const m of mcp) await m.dispose();
       await store?.dispose?.();
       journal?.end();
@@ -206,7 +234,7 @@ async function answer(
     }
   } catch (err) {
     if (shown) io.stdout.write('\n');
-    fail(io, err);
+    (await faq()).fail(io, err);
     return;
   }
   if (!reply) return;
@@ -216,4 +244,43 @@ async function answer(
     io.stdout.write(`  [faq:${cid}] ${e ? e.text.split('\n')[0] : ''}\n`);
   }
   if (reply.stop) io.stderr.write(`(stopped by ${reply.stop.by}: ${reply.stop.reason})\n`);
+}
+
+/**
+ * A progress line on stderr for slow steps (model load, first indexing): on a terminal it counts seconds in place
+ * every half second, so the screen is never still for long; piped, it prints the step once.
+ */
+function ticker(io: CliIO): { start(label: string): void; stop(): void } {
+  const err = io.stderr as NodeJS.WriteStream;
+  const tty = err.isTTY === true;
+  let timer: NodeJS.Timeout | undefined;
+  let label = '';
+  let t0 = 0;
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let n = 0;
+  const draw = () => {
+    const s = ((Date.now() - t0) / 1000).toFixed(0);
+    err.write(`\r${frames[n++ % frames.length]} ${label}… ${s}s\x1b[K`);
+  };
+  const stop = () => {
+    if (timer) clearInterval(timer);
+    if (timer && tty) err.write('\r\x1b[K');
+    timer = undefined;
+  };
+  return {
+    start(l) {
+      stop();
+      label = l;
+      t0 = Date.now();
+      if (!tty) {
+        err.write(`${l}…\n`);
+        return;
+      }
+      draw();
+      timer = setInterval(draw, 500);
+      timer.unref?.();
+      // A step that runs in the same tick still shows once.
+    },
+    stop,
+  };
 }
