@@ -346,3 +346,22 @@ describe('harmonia doctor on a misconfigured vLLM', () => {
     expect(t.stdout()).toMatch(/Verdict: ready/);
   });
 });
+
+describe('engine flags', () => {
+  it('--checkpoint DIR names the folder; the older --model DIR still works', async () => {
+    const a = memoryIO();
+    expect(await main(['engine', 'logits', '--tokens', '1'], a.io)).toBe(2);
+    expect(a.stderr()).toContain('--checkpoint DIR is required');
+    const b = memoryIO();
+    expect(
+      await main(['engine', 'logits', '--checkpoint', '/a', '--model', '/b', '--tokens', '1'], b.io),
+    ).toBe(2);
+    expect(b.stderr()).toContain('not both');
+    for (const flag of ['--checkpoint', '--model']) {
+      const c = memoryIO();
+      const code = await main(['engine', 'logits', flag, '/nonexistent/ckpt', '--tokens', '1'], c.io);
+      expect(code).toBe(1);
+      expect(c.stderr()).toContain('/nonexistent/ckpt');
+    }
+  });
+});

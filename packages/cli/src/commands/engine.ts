@@ -1,4 +1,10 @@
-import { EngineError, NativeEngine, writeSyntheticCheckpoint } from '@harmonia/engine';
+import {
+  EngineError,
+  ensureNativeBuilt,
+  NativeEngine,
+  nativeBuilt,
+  writeSyntheticCheckpoint,
+} from '@harmonia/engine';
 import {
   type CliIO,
   commandGroup,
@@ -16,6 +22,15 @@ function required(v: Record<string, string | boolean | undefined>, key: string):
   const s = v[key];
   if (typeof s !== 'string' || s === '') throw new UsageError(`--${key} is required`);
   return s;
+}
+
+/** The checkpoint folder: --checkpoint, or the older --model. */
+function checkpointOf(v: Record<string, string | boolean | undefined>): string {
+  if (typeof v.checkpoint === 'string' && typeof v.model === 'string' && v.checkpoint !== v.model)
+    throw new UsageError('give --checkpoint DIR (or the older --model DIR), not both');
+  const dir = v.checkpoint ?? v.model;
+  if (typeof dir !== 'string' || dir === '') throw new UsageError('--checkpoint DIR is required');
+  return dir;
 }
 
 function int(v: string | boolean | undefined, flag: string, fallback?: number): number | undefined {
@@ -96,6 +111,8 @@ const synth: Subcommand = {
 };
 
 const engineOptions = {
+  checkpoint: { type: 'string' },
+  /** Older name of --checkpoint (elsewhere --model names a server's model, not a folder). */
   model: { type: 'string' },
   tokens: { type: 'string' },
   yarn: { type: 'string' },
@@ -105,13 +122,13 @@ const engineOptions = {
 const logits: Subcommand = {
   summary: 'Print full-vocabulary logits for every input position as JSON.',
   help: [
-    'Usage: harmonia engine logits --model DIR --tokens 1,2,3 [--yarn reference|llama.cpp] [--threads N]',
+    'Usage: harmonia engine logits --checkpoint DIR --tokens 1,2,3 [--yarn reference|llama.cpp] [--threads N]\n(--model DIR is the older name of --checkpoint)',
     '',
     'Prints {"logits": [[...], ...]}: one row of vocab_size floats per input token.',
   ].join('\n'),
   async run(args, io) {
     const v = parse(args, engineOptions);
-    const model = required(v, 'model');
+    const model = checkpointOf(v);
     const ids = tokens(v);
     const y = yarn(v.yarn);
     const threads = int(v.threads, 'threads');
@@ -127,7 +144,7 @@ const logits: Subcommand = {
 const generate: Subcommand = {
   summary: 'Generate token ids from a prompt of token ids.',
   help: [
-    'Usage: harmonia engine generate --model DIR --tokens 1,2,3 --max-tokens N',
+    'Usage: harmonia engine generate --checkpoint DIR --tokens 1,2,3 --max-tokens N\n(--model DIR is the older name of --checkpoint)',
     '         [--temperature T] [--top-p P] [--seed S] [--stop 200002,200012] [--threads N] [--yarn MODE]',
     '',
     'Prints the generated ids, comma-separated, then a JSON line with the finish reason.',
@@ -142,7 +159,7 @@ const generate: Subcommand = {
       seed: { type: 'string' },
       stop: { type: 'string' },
     });
-    const model = required(v, 'model');
+    const model = checkpointOf(v);
     const ids = tokens(v);
     const maxTokens = int(required(v, 'max-tokens'), 'max-tokens')!;
     if (maxTokens < 1) throw new UsageError('--max-tokens must be at least 1');
@@ -181,7 +198,29 @@ const generate: Subcommand = {
   },
 };
 
-export const engineCommand = commandGroup('engine', 'Native MXFP4 engine: synth, logits, generate.', {
+const build: Subcommand = {
+  summary: 'Build the native addon now (otherwise it is built on first use), showing progress.',
+  help: `Usage: harmonia engine build [--force]
+
+Compiles the C++ engine (needs a C++ compiler, make and python3; about 1-2 minutes). Installing Harmonia does not
+compile it; the first native:DIR backend or engine command does, or this command ahead of time.`,
+  async run(args, io) {
+    const v = parse(args, { force: { type: 'boolean', default: false } });
+    if (nativeBuilt() && !v.force) {
+      io.stdout.write('the native engine is already built (--force rebuilds it)\n');
+      return 0;
+    }
+    await ensureNativeBuilt({
+      force: v.force === true,
+      onProgress: (line, s) => io.stderr.write(`[${s.toFixed(0).padStart(3)}s] ${line.trim()}\n`),
+    });
+    io.stdout.write('the native engine is built\n');
+    return 0;
+  },
+};
+
+export const engineCommand = commandGroup('engine', 'Native MXFP4 engine: build, synth, logits, generate.', {
+  build,
   synth,
   logits,
   generate,
