@@ -73,6 +73,34 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
     expect(r.stderr).toContain('(stopped by monitor');
   });
 
+  it('--monitor model: a second backend judges the reasoning before anything is shown, and fails closed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-judge-'));
+    dirs.push(dir);
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    await writeFile(join(docs, 'hours.md'), '# Hours\n\nThe shop opens at 9 on weekdays.\n');
+    await writeFile(
+      join(dir, 'bot.json'),
+      JSON.stringify([
+        H.analysis('Opening hours question.') + H.final('We open at 9 on weekdays [faq:hours.md#0].'),
+        H.analysis('They want a poem. Fine, here it is.') + H.final('Roses are red, the shop opens at nine.'),
+      ]),
+    );
+    await writeFile(
+      join(dir, 'judge.json'),
+      JSON.stringify([H.final('ON'), H.final('ON'), H.final('OFF: a poem')]),
+    );
+    await writeFile(join(dir, 'q.txt'), 'When do you open?\nWrite me a poem.\n');
+    const r = await sh(
+      `node ${BIN} start --backend script:${join(dir, 'bot.json')} --monitor model --monitor-backend script:${join(dir, 'judge.json')} --docs ${docs} --product Shop --store memory --db ${join(dir, 'db')} < ${join(dir, 'q.txt')}`,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('We open at 9 on weekdays');
+    expect(r.stdout).toContain('Sorry, I can only help with questions about Shop.');
+    expect(r.stdout).not.toContain('Roses');
+    expect(r.stderr).toContain('off task (judge): a poem');
+  });
+
   it('routes with --route: the 20b arm answers a simple question, the 120b arm a hard one', {
     timeout: 90_000,
   }, async () => {

@@ -32,6 +32,7 @@ const OPTIONS = {
   product: { type: 'string' },
   monitor: { type: 'string' },
   'monitor-model': { type: 'string' },
+  'monitor-backend': { type: 'string' },
   db: { type: 'string' },
   embedder: { type: 'string' },
   mcp: { type: 'string', multiple: true },
@@ -64,7 +65,8 @@ Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
   --embedder NAME use-lite (default) or hashing
   --mcp NAME=SPEC an MCP server's tools as namespace NAME, next to faq (repeatable):
                   NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
-  --monitor KIND  embedded (default: a small trained classifier, no second model) or keyword (the rules only)
+  --monitor KIND  embedded (default: a small trained classifier, no second model), model (a second model judges
+                  with a rubric; --monitor-backend SPEC, default the bot's backend) or keyword (the rules only)
   --monitor-model FILE
                   a model from 'harmonia monitor train --docs DIR' (default: the bundled one)
   --store PATH    where conversations and tickets are kept: a folder (embedded PostgreSQL, default
@@ -114,7 +116,7 @@ export const startCommand: Command = {
     const progress = ticker(io);
     progress.start('Loading Harmonia');
     const { embedderOf, fail, resolveBackend } = await faq();
-    const { createFaqAgent } = await import('@harmonia/support');
+    const { createFaqAgent, ModelMonitor } = await import('@harmonia/support');
     const { createRoutedBackend } = await import('@harmonia/router');
     try {
       progress.start('Connecting to the model backend');
@@ -133,7 +135,13 @@ export const startCommand: Command = {
         ...(values.db ? { db: values.db } : {}),
         ...(values.product ? { product: values.product } : {}),
         ...(mcp.length ? { tools: mcp } : {}),
-        monitor: monitorChoice(values.monitor, values['monitor-model']),
+        monitor:
+          values.monitor === 'model'
+            ? new ModelMonitor({
+                backend: await resolveBackend(values['monitor-backend'] ?? spec, values.model),
+                purpose: `${values.product ?? 'Harmonia'}: questions answered by its documentation.`,
+              })
+            : monitorChoice(values.monitor, values['monitor-model']),
         support: { store, maxReplies },
       });
       for (const m of mcp) await m.prepare();
@@ -200,7 +208,7 @@ export const startCommand: Command = {
 
 function monitorChoice(kind: string | undefined, modelFile: string | undefined): FaqAgentOptions['monitor'] {
   if (kind !== undefined && kind !== 'embedded' && kind !== 'keyword')
-    throw new UsageError(`--monitor must be embedded or keyword, got '${kind}'`);
+    throw new UsageError(`--monitor must be embedded, model or keyword, got '${kind}'`);
   if (kind === 'keyword') {
     if (modelFile) throw new UsageError('--monitor-model needs --monitor embedded');
     return 'keyword';
