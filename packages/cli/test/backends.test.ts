@@ -365,3 +365,14 @@ describe('engine flags', () => {
     }
   });
 });
+
+describe('start flags', () => {
+  it('--effort and --max-tokens are checked before anything loads', async () => {
+    const a = memoryIO();
+    expect(await main(['start', '--backend', 'script:x.json', '--effort', 'extreme'], a.io)).toBe(2);
+    expect(a.stderr()).toContain('--effort must be low, medium or high');
+    const b = memoryIO();
+    expect(await main(['start', '--backend', 'script:x.json', '--max-tokens', '0'], b.io)).toBe(2);
+    expect(b.stderr()).toContain('--max-tokens must be a positive whole number');
+  });
+});

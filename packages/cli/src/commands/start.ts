@@ -17,7 +17,7 @@ import {
 import type { FaqAgent, FaqAgentOptions, SupportReply } from '@harmonia/support';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { findLocalServer, localCandidates, noServerHelp } from '../local-servers.js';
-import { journalJson, mcpFromFlags, routeFromFlags } from './run.js';
+import { effortOf, journalJson, mcpFromFlags, routeFromFlags } from './run.js';
 
 // The support bot, the FAQ index and the router load after the first line is on screen (LanceDB and the
 // embedding model take seconds to import on a busy machine).
@@ -39,6 +39,8 @@ const OPTIONS = {
   store: { type: 'string' },
   'max-replies': { type: 'string' },
   journal: { type: 'string' },
+  effort: { type: 'string' },
+  'max-tokens': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagOptions;
 
@@ -67,6 +69,8 @@ Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
                   NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
   --monitor KIND  embedded (default: a small trained classifier, no second model), model (a second model judges
                   with a rubric; --monitor-backend SPEC, default the bot's backend) or keyword (the rules only)
+  --effort LEVEL  reasoning effort: low, medium or high (default: the router's choice, else low)
+  --max-tokens N  tokens sampled per model call (a cap for small or synthetic models)
   --monitor-model FILE
                   a model from 'harmonia monitor train --docs DIR' (default: the bundled one)
   --store PATH    where conversations and tickets are kept: a folder (embedded PostgreSQL, default
@@ -91,6 +95,10 @@ export const startCommand: Command = {
     const maxReplies = rawCap === undefined ? 5 : Number(rawCap);
     if (!Number.isInteger(maxReplies) || maxReplies < 1)
       throw new UsageError(`--max-replies must be a positive whole number, got '${rawCap}'`);
+    const effort = values.effort === undefined ? undefined : effortOf(values.effort);
+    const maxTokens = values['max-tokens'] === undefined ? undefined : Number(values['max-tokens']);
+    if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1))
+      throw new UsageError(`--max-tokens must be a positive whole number, got '${values['max-tokens']}'`);
     let agent: FaqAgent;
     let store: ConversationStore | undefined;
     const journal: WriteStream | undefined = values.journal
@@ -142,7 +150,12 @@ export const startCommand: Command = {
                 purpose: `${values.product ?? 'Harmonia'}: questions answered by its documentation.`,
               })
             : monitorChoice(values.monitor, values['monitor-model']),
-        support: { store, maxReplies },
+        support: {
+          store,
+          maxReplies,
+          ...(effort ? { effort } : {}),
+          ...(maxTokens ? { sampling: { maxTokens } } : {}),
+        },
       });
       for (const m of mcp) await m.prepare();
       progress.stop();
