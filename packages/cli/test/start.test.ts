@@ -26,7 +26,9 @@ function sh(command: string): Promise<{ code: number; stdout: string; stderr: st
 }
 
 describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', () => {
-  it('is the support bot: cited answers, the refusal for a stopped turn, ticket closing, one answer per line', async () => {
+  it('is the support bot: cited answers, the refusal for a stopped turn, ticket closing, one answer per line', {
+    timeout: 60_000,
+  }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-'));
     dirs.push(dir);
     const docs = join(dir, 'docs');
