@@ -47,9 +47,16 @@ afterAll(async () => {
 
 /** A forged reply line for whatever request is pending: the id is dug out of the kernel's memory if it is there. */
 const FORGE = String.raw`
-import gc, json, os, sys
-ids = [o.get('id') for o in gc.get_objects() if isinstance(o, dict) and isinstance(o.get('id'), str) and 'max_output' in o]
-forged = (json.dumps({'id': ids[-1] if ids else 'x', 'output': 'FORGED', 'error': None}) + '\n').encode()
+import json, os, sys
+def pending_id():
+    f = sys._getframe()
+    while f is not None:
+        for v in f.f_locals.values():
+            if isinstance(v, dict) and isinstance(v.get('id'), str) and 'max_output' in v:
+                return v['id']
+        f = f.f_back
+    return 'x'
+forged = (json.dumps({'id': pending_id(), 'output': 'FORGED', 'error': None}) + '\n').encode()
 `;
 
 describe('python sandbox: the protocol channel is out of reach of user code', () => {
@@ -93,10 +100,8 @@ print('genuine')`,
     const id = session();
     const r = await run(
       id,
-      String.raw`
-import gc, json, os, sys
-ids = [o.get('id') for o in gc.get_objects() if isinstance(o, dict) and isinstance(o.get('id'), str) and 'max_output' in o]
-bad = (json.dumps({'id': ids[-1] if ids else 'x', 'output': {'not': 'text'}, 'files': 7}) + '\n').encode()
+      `${FORGE}
+bad = (json.dumps({'id': pending_id(), 'output': {'not': 'text'}, 'files': 7}) + '\\n').encode()
 for fd in range(0, 256):
     try:
         os.write(fd, bad)
@@ -303,8 +308,17 @@ await sandbox.run(${JSON.stringify(id)}, 'while True:\\n    pass', { timeoutMs: 
     });
     const container = docker.getContainer(containerId);
     try {
-      await new Promise((r) => setTimeout(r, 1500)); // the busy cell is running
-      expect((await container.inspect()).State.Running).toBe(true);
+      // The busy cell is running: the container burns CPU.
+      const cpu = async () =>
+        ((await container.stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } })
+          .cpu_stats.cpu_usage.total_usage;
+      let busy = false;
+      for (let i = 0; i < 20 && !busy; i++) {
+        const a = await cpu();
+        await new Promise((r) => setTimeout(r, 500));
+        busy = (await cpu()) - a > 150e6;
+      }
+      expect(busy).toBe(true);
       child.kill('SIGKILL');
       const t = Date.now();
       let running = true;
@@ -315,6 +329,56 @@ await sandbox.run(${JSON.stringify(id)}, 'while True:\\n    pass', { timeoutMs: 
       expect(running).toBe(false);
       expect(Date.now() - t).toBeLessThan(10_000);
     } finally {
+      await container.remove({ force: true }).catch(() => {});
+    }
+  });
+  it('attack: the owner of a detached session dies during a busy cell; the kernel stops the cell itself', {
+    timeout: 60_000,
+  }, async () => {
+    const id = `busy-detached-${process.pid}`;
+    const script = join(scratch, 'busy-detached.mts');
+    await writeFile(
+      script,
+      `import { PythonSandbox } from ${JSON.stringify(PYTHON_INDEX)};
+const sandbox = new PythonSandbox({ image: ${JSON.stringify(image)}, detached: true });
+await sandbox.run(${JSON.stringify(id)}, 'x = 1');
+const [info] = await sandbox.docker.listContainers({ filters: { label: ['harmonia.python.session=${id}'] } });
+console.log(info.Id);
+await sandbox.run(${JSON.stringify(id)}, 'while True:\\n    pass', { timeoutMs: 5000 });
+`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const containerId = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.on('exit', (code) => reject(new Error(`host exited (${code}) early`)));
+    });
+    const container = docker.getContainer(containerId);
+    const cpu = async () =>
+      ((await container.stats({ stream: false })) as { cpu_stats: { cpu_usage: { total_usage: number } } })
+        .cpu_stats.cpu_usage.total_usage;
+    const burning = async () => {
+      const a = await cpu();
+      await new Promise((r) => setTimeout(r, 1000));
+      return (await cpu()) - a > 300e6;
+    };
+    try {
+      let busy = false;
+      for (let i = 0; i < 10 && !busy; i++) busy = await burning();
+      expect(busy).toBe(true);
+      child.kill('SIGKILL'); // nobody will ever interrupt this cell now; stdin of a detached session stays open
+      const t = Date.now();
+      while ((await burning()) && Date.now() - t < 25_000) {}
+      expect(await burning()).toBe(false);
+      expect(Date.now() - t).toBeLessThan(20_000);
+    } finally {
+      child.kill('SIGKILL');
       await container.remove({ force: true }).catch(() => {});
     }
   });
