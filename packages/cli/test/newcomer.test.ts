@@ -114,8 +114,12 @@ describe.skipIf(!hasTmux)('harmonia start in a terminal', () => {
     await t.until(/Harmonia support bot/, 30_000);
     expect(t.stats().firstText).toBeLessThan(budget());
     expect(t.stats().longestStill).toBeLessThan(budget());
-    t.keys('Hello there', 'Enter');
+    // Line editing: a typo fixed with Backspace before Enter.
+    t.keys('Hellp', 'BSpace', 'o there', 'Enter');
     const screen = await t.until(/comes from a script/, 20_000);
-    expect(screen).toContain('> ');
+    expect(screen).toContain('> Hello there');
+    // History: the up arrow brings the last question back.
+    t.keys('Up', 'Enter');
+    await t.until(/Still scripted/, 20_000);
   });
 });

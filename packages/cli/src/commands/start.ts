@@ -178,7 +178,10 @@ export const startCommand: Command = {
       if (interactive) io.stdout.write('> ');
     };
     const conversations = store;
-    const rl = createInterface({ input: io.stdin, terminal: false });
+    // On a terminal: line editing and the up-arrow history of this session (readline's); piped: plain lines.
+    const rl = interactive
+      ? createInterface({ input: io.stdin, output: io.stdout, terminal: true, historySize: 200 })
+      : createInterface({ input: io.stdin, terminal: false });
     // One terminal conversation per store, continued across restarts: the newest `terminal-N`.
     let session = Math.max(
       0,
