@@ -215,3 +215,12 @@ export async function executeCall(
     return fail(`The tool ${recipient} failed: ${(err as Error)?.message ?? String(err)}`);
   }
 }
+
+/** Whether a call goes to a namespace the caller of `run` answers (`external`). */
+export function isExternalCall(call: Message, namespaces: ReadonlyMap<string, ToolNamespace>): boolean {
+  try {
+    return resolveRecipient(call.recipient ?? '', namespaces).namespace.external === true;
+  } catch {
+    return false;
+  }
+}

@@ -1,41 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Backend, RoutingDecision, TurnTrouble } from '../backend/types.js';
-import { describeIssues } from '../functions/schema.js';
-import { answerText, assistantText, isToolCall, messageText, textMessage } from '../harmony/api.js';
+import { answerText, assistantText, isToolCall, textMessage } from '../harmony/api.js';
 import type { Message, ReasoningEffort } from '../harmony/types.js';
 import type { ConversationLease } from '../store/store.js';
 import { type Agent, isChooser } from './agent.js';
 import { classifyTurn, type TurnOutcome } from './classify.js';
-import { RepeatGuard, resolveRecipient } from './dispatch.js';
-import {
-  EmptyTurnError,
-  MaxTurnsExceededError,
-  OutputValidationError,
-  ReasoningOnlyError,
-  RunAbortedError,
-  TruncatedTurnError,
-  type TurnError,
-} from './errors.js';
+import { RepeatGuard } from './dispatch.js';
+import { MaxTurnsExceededError, OutputValidationError, RunAbortedError } from './errors.js';
 import type { RunEvent, TurnAction } from './events.js';
 import { callModel, type ModelCallData } from './model-call.js';
+import { parseStructured, turnError } from './outcome.js';
 import type { OutputGate } from './output-gate.js';
 import { forgetRendered } from './prompt.js';
 import type { RunResult, RunStatus, RunUsage } from './result.js';
-import type { LoopEvent, RunOptions } from './run-options.js';
+import { type LoopEvent, type RunInput, type RunOptions, readInput } from './run-options.js';
 import { runToolStep } from './tool-step.js';
-import { endSpan, routeAttributes, type Span, startChildSpan, startRunSpan } from './tracing.js';
+import { endRunSpan, endSpan, routeAttributes, type Span, startChildSpan, startRunSpan } from './tracing.js';
 import { promptHead, promptView } from './transcript.js';
 
-export type { ModelCallInfo, RunOptions } from './run-options.js';
+export type { ModelCallInfo, RunInput, RunOptions } from './run-options.js';
 
 const DEFAULT_STOPPED_REPLY = "Sorry, I can't help with that.";
-
-/**
- * What starts a run: one user message, or Harmony messages to append as they are — user messages and/or the
- * tool messages answering a run that ended with `tool_calls` (the model is then called without a new user
- * message). Guardrails, routing and monitors see the last user message among them.
- */
-export type RunInput = string | { messages: readonly Message[] };
 
 /** Runs the agent on one user message and resolves to the result (the non-streaming form of `runStream`). */
 export async function run<TOutput>(
@@ -123,16 +108,7 @@ class RunState {
     input: RunInput,
     private readonly options: RunOptions,
   ) {
-    if (typeof input === 'string') {
-      this.input = input;
-      this.inputMessages = [textMessage('user', input)];
-      this.hasUserInput = true;
-    } else {
-      this.inputMessages = input.messages.map((m) => structuredClone(m));
-      const lastUser = this.inputMessages.findLast((m) => m.role === 'user');
-      this.input = lastUser ? messageText(lastUser) : '';
-      this.hasUserInput = lastUser !== undefined;
-    }
+    ({ text: this.input, messages: this.inputMessages, hasUser: this.hasUserInput } = readInput(input));
     this.conversationId = options.conversationId ?? randomUUID();
     this.turnId = options.turnId ?? randomUUID();
     this.span = startRunSpan({ agent: agent.name, conversationId: this.conversationId, turnId: this.turnId });
@@ -162,22 +138,15 @@ class RunState {
     this.newMessages.push(...ms);
   }
 
+  endTrace(err: unknown): void {
+    endRunSpan(this.span, this.status ?? 'error', this.usage, err);
+  }
+
   /**
    * Saves what this run added so far, even when it failed: bad runs lose nothing. Called as the run goes (the
    * user message before the first model call, each tool round) so a crash mid-turn loses no stored message;
    * `final` also records the run's token usage and applies a close.
    */
-  endTrace(err: unknown): void {
-    this.span.setAttributes({
-      'harmonia.status': this.status ?? 'error',
-      'harmonia.model_calls': this.usage.modelCalls,
-      'gen_ai.usage.input_tokens': this.usage.promptTokens,
-      'gen_ai.usage.output_tokens': this.usage.completionTokens,
-      'harmonia.usage.cached_input_tokens': this.usage.cachedPromptTokens,
-    });
-    endSpan(this.span, err);
-  }
-
   async persist(final = false): Promise<void> {
     if (!this.loaded) return;
     const fresh = this.newMessages.slice(this.persisted);
@@ -249,7 +218,7 @@ class RunState {
 
       if (outcome === 'final') {
         this.add(...data.messages);
-        const structured = this.parseOutput(data.messages);
+        const structured = parseStructured(this.agent.options.output?.schema, data.messages);
         if (structured && !structured.ok) {
           if (retries >= agent.maxRetries) {
             yield outcomeEvent('fail');
@@ -276,33 +245,20 @@ class RunState {
         const kept = data.messages.slice(0, data.messages.findLastIndex(isToolCall) + 1);
         this.add(...kept);
         yield outcomeEvent('run_tools');
-        const calls = kept.filter(isToolCall);
-        const external = calls.filter((c) => this.isExternal(c));
-        const step = yield* runToolStep(
-          calls.filter((c) => !external.includes(c)),
-          turn,
-          {
-            namespaces: agent.namespaces,
-            guard,
-            conversationId: this.conversationId,
-            signal: this.signal,
-            closed: this.closeReason !== undefined,
-            limits: agent.callLimits,
-            span: this.span,
-          },
-        );
+        const step = yield* runToolStep(kept.filter(isToolCall), turn, {
+          namespaces: agent.namespaces,
+          guard,
+          conversationId: this.conversationId,
+          signal: this.signal,
+          closed: this.closeReason !== undefined,
+          limits: agent.callLimits,
+          span: this.span,
+        });
         this.add(...step.messages);
         this.closeReason ??= step.closeReason;
         await this.persist();
-        if (external.length) {
-          return this.result('tool_calls', '', {
-            pendingCalls: external.map((c) => ({
-              recipient: c.recipient ?? '',
-              arguments: messageText(c),
-              channel: c.channel ?? 'commentary',
-            })),
-          });
-        }
+        if (step.pendingCalls.length)
+          return this.result('tool_calls', '', { pendingCalls: step.pendingCalls });
         turn++;
         attempt = 0;
         nudge = false;
@@ -452,35 +408,6 @@ class RunState {
     return this.result('blocked', reply, { stop: { by: 'output_guardrail', reason } });
   }
 
-  /** Whether a call goes to a namespace the caller answers. */
-  private isExternal(call: Message): boolean {
-    try {
-      return resolveRecipient(call.recipient ?? '', this.agent.namespaces).namespace.external === true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Validates a structured final answer (fenced or bare JSON) with the agent's output schema. */
-  private parseOutput(
-    messages: Message[],
-  ): { ok: true; value: unknown } | { ok: false; problems: string; text: string } | undefined {
-    const schema = this.agent.options.output?.schema;
-    if (!schema) return undefined;
-    const text = answerText(messages).trim();
-    const body = /^```(?:json)?\s*([\s\S]*?)\s*```$/.exec(text)?.[1] ?? text;
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch (err) {
-      return { ok: false, problems: `not JSON: ${(err as Error).message}`, text };
-    }
-    const parsed = schema.safeParse(json);
-    return parsed.success
-      ? { ok: true, value: parsed.data }
-      : { ok: false, problems: describeIssues(parsed.error), text };
-  }
-
   /** The answer passes the output guardrails as a whole; the rest of a gated answer is released. */
   private async *finish(
     messages: Message[],
@@ -506,26 +433,4 @@ class RunState {
     if (verdict.rest) yield { type: 'final_delta', turn: this.turns.at(-1)?.turn ?? 0, delta: verdict.rest };
     return this.result('completed', finalText, output !== undefined ? { output } : {});
   }
-}
-
-function turnError(outcome: TurnOutcome, attempts: number): TurnError {
-  if (outcome === 'truncated') {
-    return new TruncatedTurnError(
-      `The model's answer was cut off by the token limit ${attempts} times in a row. Raise sampling.maxTokens or lower the reasoning effort.`,
-      outcome,
-      attempts,
-    );
-  }
-  if (outcome === 'reasoning_only') {
-    return new ReasoningOnlyError(
-      `The model reasoned but never wrote an answer (${attempts} attempts, including a nudge to answer).`,
-      outcome,
-      attempts,
-    );
-  }
-  return new EmptyTurnError(
-    `The model returned nothing readable ${attempts} times in a row (no text, no tool call). Check the server's Harmony handling with 'harmonia doctor'.`,
-    outcome,
-    attempts,
-  );
 }

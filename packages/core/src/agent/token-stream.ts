@@ -75,7 +75,11 @@ export class TokenChunkStream implements ChunkStream {
       }
       if (this.over && !this.cut) {
         this.cut = true;
-        out.push({ type: 'repair', kind: 'after_stop', detail: 'ignored output after <|return|> or <|endoftext|>' });
+        out.push({
+          type: 'repair',
+          kind: 'after_stop',
+          detail: 'ignored output after <|return|> or <|endoftext|>',
+        });
       }
       if (out.length) {
         yield* out;

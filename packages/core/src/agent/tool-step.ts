@@ -5,14 +5,23 @@
 import { messageText } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import type { ToolNamespace } from '../tools/types.js';
-import { type CallLimits, executeCall, type RepeatGuard, resolveRecipient } from './dispatch.js';
+import {
+  type CallLimits,
+  executeCall,
+  isExternalCall,
+  type RepeatGuard,
+  resolveRecipient,
+} from './dispatch.js';
 import { RunAbortedError } from './errors.js';
+import type { PendingCall } from './result.js';
 import type { LoopEvent } from './run-options.js';
 import { endSpan, type Span, startChildSpan } from './tracing.js';
 
 export interface ToolStepResult {
   /** The tool messages answering the calls, in call order. */
   messages: Message[];
+  /** Calls to `external` namespaces: the caller of `run` answers them. */
+  pendingCalls: PendingCall[];
   /** Set when a tool asked to end the conversation (the first such reason). */
   closeReason?: string;
 }
@@ -49,12 +58,21 @@ export async function* runToolStep(
     span?: Span;
   },
 ): AsyncGenerator<LoopEvent, ToolStepResult> {
-  const started = calls.map((call, i) => ({
-    call,
-    callId: `${turn}.${i}`,
-    internal: isInternalCall(call, ctx.namespaces),
-    t0: performance.now(),
+  // Calls to `external` namespaces are not run here: they come back as pending calls, in order.
+  const external = calls.filter((c) => isExternalCall(c, ctx.namespaces));
+  const pendingCalls = external.map((c) => ({
+    recipient: c.recipient ?? '',
+    arguments: messageText(c),
+    channel: c.channel ?? 'commentary',
   }));
+  const started = calls
+    .filter((c) => !external.includes(c))
+    .map((call, i) => ({
+      call,
+      callId: `${turn}.${i}`,
+      internal: isInternalCall(call, ctx.namespaces),
+      t0: performance.now(),
+    }));
   for (const s of started) {
     yield {
       type: 'tool_call_started',
@@ -88,7 +106,7 @@ export async function* runToolStep(
   for (const r of settled) {
     if (r.status === 'rejected') throw ctx.signal.aborted ? new RunAbortedError() : r.reason;
   }
-  const result: ToolStepResult = { messages: [] };
+  const result: ToolStepResult = { messages: [], pendingCalls };
   for (const [i, r] of settled.entries()) {
     if (r.status !== 'fulfilled') continue;
     const s = started[i]!;

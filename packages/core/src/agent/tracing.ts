@@ -51,3 +51,20 @@ export function endSpan(span: Span | undefined, err?: unknown): void {
   }
   span.end();
 }
+
+/** Ends a run's span with its status and token usage. */
+export function endRunSpan(
+  span: Span,
+  status: string,
+  usage: { modelCalls: number; promptTokens: number; completionTokens: number; cachedPromptTokens: number },
+  err?: unknown,
+): void {
+  span.setAttributes({
+    'harmonia.status': status,
+    'harmonia.model_calls': usage.modelCalls,
+    'gen_ai.usage.input_tokens': usage.promptTokens,
+    'gen_ai.usage.output_tokens': usage.completionTokens,
+    'harmonia.usage.cached_input_tokens': usage.cachedPromptTokens,
+  });
+  endSpan(span, err);
+}
