@@ -10,10 +10,8 @@ import { ADDON_PATH } from './native.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/build-native.mjs', import.meta.url));
 
-export interface BuildProgress {
-  /** A line of the build's output, with the seconds since it started. */
-  (line: string, seconds: number): void;
-}
+/** Receives a line of the build's output, with the seconds since it started. */
+export type BuildProgress = (line: string, seconds: number) => void;
 
 /** Whether the addon is already built. */
 export const nativeBuilt = (): boolean => existsSync(ADDON_PATH);
