@@ -4,7 +4,8 @@
  *     `preamble_delta`, the final text); analysis, a missing or unknown channel, and call arguments are not;
  *  2. a recipient is a tool call only when it looks like `namespace.name` or names a known tool; anything else
  *     (a channel name, junk from a broken header) is reasoning;
- *  3. one model call either answers or calls tools, never both, so a run gives at most one answer.
+ *  3. one model call either answers or calls tools, never both, so a run gives at most one answer;
+ *  4. an answer never opens with a verbatim copy of the call's whole reasoning.
  * The token adapter and the model-call gate both decide with these functions.
  */
 import { isToolCall, messageText, trimJsonArguments } from '../harmony/api.js';
@@ -55,6 +56,7 @@ export function settleTurn(
   messages: readonly Message[],
   answered: boolean,
   isTool: RecipientCheck,
+  reasoning = '',
 ): { messages: Message[]; repairs: Repair[] } {
   const repairs: Repair[] = [];
   let out = messages.map((m) => {
@@ -81,6 +83,18 @@ export function settleTurn(
     out = out.filter((m) => !isAnswer(m) || m === first);
     out[out.indexOf(first)] = { ...first, content: [{ type: 'text', text }] };
   }
+  const answer = out.find(isAnswer);
+  if (answer) {
+    const text = messageText(answer);
+    const kept = stripReasoningEcho(reasoning, text);
+    if (kept !== text) {
+      repairs.push({
+        kind: 'reasoning_echo',
+        detail: 'dropped a verbatim copy of the reasoning from the answer',
+      });
+      out[out.indexOf(answer)] = { ...answer, content: [{ type: 'text', text: kept }] };
+    }
+  }
   const calls = out.filter(isToolCall).length;
   if (calls > 0) {
     const drop = answered ? isToolCall : isAnswer;
@@ -98,4 +112,55 @@ export function settleTurn(
     }
   }
   return { messages: out, repairs };
+}
+
+/** Reasoning shorter than this is not looked for in answers (a short draft of the answer is fine to repeat). */
+const ECHO_MIN = 24;
+const ECHO_TAIL = /^[\s.,;:!?-]+/;
+
+/**
+ * Answer text that starts by repeating the call's whole reasoning verbatim (a server that copies its reasoning
+ * field into the content, a model that pastes its analysis above the answer) loses that copy: the rest is the
+ * answer. An answer that is only a prefix of the reasoning (the model drafted it while thinking) is kept.
+ */
+export function stripReasoningEcho(reasoning: string, answer: string): string {
+  const r = reasoning.trim();
+  if (r.length < ECHO_MIN) return answer;
+  const a = answer.trimStart();
+  if (!a.startsWith(r) || a.length === r.length) return answer;
+  return a.slice(r.length).replace(ECHO_TAIL, '');
+}
+
+/** The streaming form of {@link stripReasoningEcho}: answer deltas are held while they may still be the echo. */
+export class ReasoningEchoFilter {
+  private held = '';
+  private decided = false;
+
+  constructor(private readonly reasoning: string) {
+    this.decided = reasoning.trim().length < ECHO_MIN;
+  }
+
+  /** Text to pass on for this delta ('' while it may still be the echo). */
+  push(delta: string): string {
+    if (this.decided) return delta;
+    this.held += delta;
+    const r = this.reasoning.trim();
+    const a = this.held.trimStart();
+    if (r.startsWith(a)) return '';
+    this.decided = true;
+    const out = this.held;
+    this.held = '';
+    if (!a.startsWith(r)) return out;
+    // Past the echo: what follows its trailing punctuation is the answer; wait for its first word if needed.
+    const rest = a.slice(r.length).replace(ECHO_TAIL, '');
+    return rest;
+  }
+
+  /** The end of the answer: held text that was only a prefix of the reasoning is the answer after all. */
+  end(): string {
+    const out = this.held;
+    this.held = '';
+    this.decided = true;
+    return out;
+  }
 }

@@ -16,7 +16,7 @@ import {
 } from '../harmony/api.js';
 import type { Message, ReasoningEffort } from '../harmony/types.js';
 import type { Agent } from './agent.js';
-import { type RecipientCheck, recipientCheck, settleTurn } from './leak-guard.js';
+import { ReasoningEchoFilter, type RecipientCheck, recipientCheck, settleTurn } from './leak-guard.js';
 import { MonitorGate } from './monitor-gate.js';
 import { type GuardTrip, OutputGate } from './output-gate.js';
 import type { LoopEvent, RunOptions } from './run-options.js';
@@ -103,6 +103,7 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
   const opened = new Set<'preamble' | 'final'>();
   let reasoning = '';
   let called = false;
+  let echo: ReasoningEchoFilter | undefined;
   const halted = async (
     halt: Halt,
     done?: { messages: Message[]; usage: TokenUsage },
@@ -122,7 +123,8 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
   /** Shows one piece of user-facing text; returns why the call must end, if it must. */
   async function* show(
     kind: 'preamble' | 'final',
-    delta: string,
+    /** `undefined`: the answer ended (text held back as a possible echo of the reasoning is let go). */
+    delta: string | undefined,
   ): AsyncGenerator<LoopEvent, Halt | undefined> {
     if (!opened.has(kind)) {
       // The monitor must pass over all reasoning so far before the first word of a preamble and of the answer.
@@ -135,10 +137,14 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
       opened.add(kind);
     }
     if (kind === 'preamble') {
-      yield { type: 'preamble_delta', turn, delta };
+      if (delta) yield { type: 'preamble_delta', turn, delta };
       return undefined;
     }
-    const released = await out.push(delta);
+    // Reasoning precedes the answer, so all of it is known by its first word.
+    echo ??= new ReasoningEchoFilter(reasoning);
+    const text = delta === undefined ? echo.end() : echo.push(delta);
+    if (!text) return undefined;
+    const released = await out.push(text);
     if (released) yield { type: 'final_delta', turn, delta: released };
     if (out.tripped) {
       abort.abort();
@@ -157,8 +163,12 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
       if (chunk.channel === 'analysis') {
         reasoning += chunk.delta;
         if (options.includeReasoning) yield { type: 'reasoning_delta', turn, delta: chunk.delta };
-      } else if (chunk.channel === 'final' && called) {
-        // Written after a tool call, without its answer: never shown (the loop drops it too).
+      } else if (
+        (chunk.channel === 'final' && called) ||
+        (opened.has('final') && chunk.channel !== 'final')
+      ) {
+        // Written after a tool call, without its answer: never shown (the loop drops it too). A preamble after the
+        // answer belongs to a call that is dropped: the answer stays the last thing shown.
       } else {
         // A reasoning segment ended: the monitor starts on it while the model goes on.
         gate.observe(reasoning);
@@ -179,7 +189,11 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
         yield { type: 'monitor_flagged', turn, monitor: gate.name, reason: flag };
         return await halted({ stopped: flag }, res);
       }
-      const settled = settleTurn(res.messages, opened.has('final'), isTool);
+      if (echo) {
+        const halt = yield* show('final', undefined);
+        if (halt) return await halted(halt, res);
+      }
+      const settled = settleTurn(res.messages, opened.has('final'), isTool, reasoning);
       for (const p of settled.repairs) yield { type: 'harmony_repair', turn, kind: p.kind, detail: p.detail };
       const { messages } = settled;
       if (!opened.has('final') && !messages.some(isToolCall)) {
@@ -187,6 +201,8 @@ export async function* callModel(r: ModelCallRequest): AsyncGenerator<LoopEvent,
         const text = answerText(messages);
         const halt = text ? yield* show('final', text) : undefined;
         if (halt) return await halted(halt, res);
+        const rest = echo ? yield* show('final', undefined) : undefined;
+        if (rest) return await halted(rest, res);
       }
       return {
         messages,

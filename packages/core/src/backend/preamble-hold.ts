@@ -5,8 +5,8 @@ import type { MessageChunk } from './types.js';
  * Servers that apply Harmony themselves (Chat Completions, Ollama's `/api/chat`) stream assistant text without
  * saying which channel it came from: text before tool calls is a preamble (commentary), text of a response without
  * calls is the answer (final). Until the response shows which, text is held; a tool call releases it as
- * commentary, the end of a response without calls as final. Raw Harmony markup in the text (a server that leaked
- * its template) is never streamed: the backend re-splits it from the whole message at the end.
+ * commentary, the end of a response without calls as final. Raw Harmony markup or a leading `<think>` block in the
+ * text (a server that leaked its template) is never streamed: the backend re-splits it from the whole message at the end.
  */
 export class PreambleHold {
   private held = '';
@@ -17,7 +17,7 @@ export class PreambleHold {
   /** Assistant text arrived. */
   *text(delta: string): Generator<MessageChunk> {
     this.all += delta;
-    this.markup ||= this.all.includes('<|');
+    this.markup ||= this.all.includes('<|') || /^\s*<think>/.test(this.all);
     if (this.markup) this.held = '';
     else if (this.decided) yield { type: 'delta', channel: this.decided, delta };
     else this.held += delta;

@@ -138,11 +138,15 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
 
   let s = text;
   let channel: string | null = null;
+  const others: string[] = [];
   for (let at = s.indexOf(CHANNEL); at >= 0; at = s.indexOf(CHANNEL)) {
     const after = s.slice(at + CHANNEL.length);
     const value = channelValue(after);
     if (channel === null && value !== '') channel = value;
-    else repairs.push({ kind: 'extra_channel', detail: `ignored channel marker '${CHANNEL}${value}'` });
+    else {
+      others.push(value);
+      repairs.push({ kind: 'extra_channel', detail: `ignored channel marker '${CHANNEL}${value}'` });
+    }
     s = `${s.slice(0, at)} ${after.slice(value.length)}`;
   }
   s = s.replace(/<\|constrain\|>\s*/g, ` ${CONSTRAIN}`);
@@ -192,7 +196,10 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
       if (channel === null) {
         channel = channelWord;
         repairs.push({ kind: 'channel_without_marker', detail: `'${w}' read as the channel` });
-      } else if (channelWord !== channel || w.startsWith('to=')) dropped.push(w);
+      } else if (channelWord !== channel || w.startsWith('to=')) {
+        others.push(channelWord);
+        dropped.push(w);
+      }
     } else if (w.startsWith('to=')) {
       // The name part only: `to=functions.noop>{}</assistant` addresses `functions.noop`.
       const name = /^[A-Za-z0-9_.-]*/.exec(w.slice(3))?.[0] ?? '';
@@ -219,7 +226,7 @@ export function parseHeaderLenient(text: string, role: Role | null, fallbackRole
   if (repairs.length === 0)
     repairs.push({ kind: 'header_reordered', detail: `header '${text}' read leniently` });
   const header: ParsedHeader = { role: resolved, name, recipient, channel, content_type: contentType };
-  normalizeChannel(header, repairs);
+  normalizeChannel(header, repairs, others);
   return { header, repairs };
 }
 
@@ -258,6 +265,13 @@ function checkRecipient(
     if (header.channel === null) {
       repairs.push({ kind: 'channel_without_marker', detail: `'${r}' read as the channel, not a recipient` });
       header.channel = ch;
+    } else if (ch === 'analysis' && header.channel !== 'analysis') {
+      // `final to=analysis`: the header names reasoning too, so it may be reasoning: never shown.
+      repairs.push({
+        kind: 'ambiguous_channel',
+        detail: `'${header.channel}' header names '${r}'; read as analysis`,
+      });
+      header.channel = 'analysis';
     } else {
       repairs.push({ kind: 'channel_as_recipient', detail: `dropped recipient '${r}' (a channel name)` });
     }
@@ -272,12 +286,29 @@ function checkRecipient(
   }
 }
 
-function normalizeChannel(header: ParsedHeader, repairs: { kind: string; detail: string }[]): void {
+function normalizeChannel(
+  header: ParsedHeader,
+  repairs: { kind: string; detail: string }[],
+  others: readonly string[] = [],
+): void {
   if (header.channel === null) return;
   const k = knownChannelPrefix(header.channel);
   if (k !== undefined) {
     repairs.push({ kind: 'channel_normalized', detail: `channel '${header.channel}' read as '${k}'` });
     header.channel = k;
+  }
+  // A header that also names `analysis` (`final<|channel|>analysis`) may be reasoning: never shown.
+  const named = [header.content_type?.replace(CONSTRAIN, ''), ...others]
+    .map((w) => (w ? asChannel(w) : undefined))
+    .filter((c): c is string => c !== undefined && c !== header.channel);
+  if (named.includes('analysis') && header.channel !== 'analysis') {
+    repairs.push({
+      kind: 'ambiguous_channel',
+      detail: `header names channels '${header.channel}' and 'analysis'; read as analysis`,
+    });
+    header.channel = 'analysis';
+    if (header.content_type !== null && asChannel(header.content_type.replace(CONSTRAIN, '')) !== undefined)
+      header.content_type = null;
   }
 }
 

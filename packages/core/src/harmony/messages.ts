@@ -53,6 +53,9 @@ export function answerText(messages: readonly Message[]): string {
   return m ? messageText(m) : '';
 }
 
+/** A leading `<think>…</think>` block (or one left open to the end). */
+const THINK = /^\s*<think>([\s\S]*?)(?:<\/think>|$)/;
+
 /** Stop and formatting tokens a server left in otherwise plain text (`Hello<|end|>`). */
 const STRAY_TOKENS = /<\|(?:start\|>(?:assistant)?|end|return|call|endoftext|startoftext|constrain)\|>/g;
 
@@ -63,6 +66,13 @@ const STRAY_TOKENS = /<\|(?:start\|>(?:assistant)?|end|return|call|endoftext|sta
  * such text is re-split into its messages instead of being shown to a user.
  */
 export function sanitizeContent(content: string, plain: 'final' | 'commentary' = 'final'): Message[] {
+  // Reasoning a server wrapped in think tags (a generic reasoning template) is reasoning, never answer text.
+  const think = THINK.exec(content);
+  if (think) {
+    const rest = content.slice(think[0].length);
+    const head = assistantText('analysis', think[1] as string);
+    return rest.trim() ? [head, ...sanitizeContent(rest, plain)] : [head];
+  }
   const flat = parseFlattened(content);
   if (flat) return flat;
   if (!content.includes('<|channel|>') && !content.includes('<|message|>')) {

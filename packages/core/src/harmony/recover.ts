@@ -13,13 +13,18 @@ const LEADING = new RegExp(`^${CHANNELS}`);
 const CALL_HEAD = /^\s*to=([A-Za-z0-9_.-]+)\s*(?:<\|constrain\|>\s*)?(?:json|code)?\s*/;
 const SPECIAL = /<\|[a-z_0-9]+\|>/;
 
-/** Whether `text` may be the flattened form (no special token, starts with a channel name). */
+/**
+ * Whether `text` may be the flattened form: no special token, and either it starts with a channel name glued to
+ * what follows, or an `assistant<channel>` boundary occurs anywhere (a server or a cut stream lost the first
+ * header: the text before the boundary is reasoning, never an answer).
+ */
 export function looksFlattened(text: string): boolean {
-  const m = LEADING.exec(text);
-  if (!m || SPECIAL.test(text)) return false;
+  if (SPECIAL.test(text)) return false;
   BOUNDARY.lastIndex = 0;
-  // A later `assistantfinal`, or the name glued to a capitalised word / a call header: not an English sentence.
-  return BOUNDARY.test(text) || /^[A-Z0-9"'*#]|^\s*to=/.test(text.slice(m[0].length));
+  if (BOUNDARY.test(text)) return true;
+  const m = LEADING.exec(text);
+  // The name glued to a capitalised word / a call header: not an English sentence.
+  return !!m && /^[A-Z0-9"'*#]|^\s*to=/.test(text.slice(m[0].length));
 }
 
 /**
@@ -30,8 +35,9 @@ export function looksFlattened(text: string): boolean {
 export function parseFlattened(text: string): Message[] | undefined {
   if (!looksFlattened(text)) return undefined;
   const cuts: { at: number; channel: string; len: number }[] = [];
-  const first = LEADING.exec(text) as RegExpExecArray;
-  cuts.push({ at: 0, channel: first[1] as string, len: first[0].length });
+  const first = LEADING.exec(text);
+  // Text before the first boundary with no channel name of its own is reasoning.
+  cuts.push({ at: 0, channel: first?.[1] ?? 'analysis', len: first?.[0].length ?? 0 });
   BOUNDARY.lastIndex = 0;
   for (let m = BOUNDARY.exec(text); m; m = BOUNDARY.exec(text)) {
     cuts.push({ at: m.index, channel: m[1] as string, len: m[0].length });
