@@ -135,7 +135,7 @@ export function createChatAdapter(bot: SupportBot, options: ChatAdapterOptions):
       return true;
     }
     if (m[1] === 'reset') {
-      bot.reset(msg.conversationId);
+      await bot.reset(msg.conversationId);
       await sink.post('Conversation reset. Ask me anything about the product.');
     } else {
       const reason = m[2]?.trim() || 'closed by a moderator';

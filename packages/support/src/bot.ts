@@ -177,7 +177,7 @@ export class SupportBot {
     options: SupportStreamOptions = {},
   ): AsyncGenerator<SupportEvent> {
     const { turnId, onModelCall } = options;
-    const id = this.internalId(conversationId);
+    const id = await this.internalId(conversationId);
     this.findings.delete(id);
     let visible = '';
     let result: RunResult | undefined;
@@ -201,24 +201,31 @@ export class SupportBot {
     yield { type: 'done', reply };
   }
 
-  /** Moderator command: forgets the conversation and starts a fresh one under the same id (reply cap too). */
-  reset(conversationId: string): void {
-    this.generations.set(conversationId, (this.generations.get(conversationId) ?? 0) + 1);
+  /**
+   * Moderator command: starts a fresh conversation (and reply count) under the same id. Kept in the store when it
+   * can (every built-in store), so the reset holds across restarts and replicas.
+   */
+  async reset(conversationId: string): Promise<void> {
+    if (this.store.nextGeneration) await this.store.nextGeneration(conversationId);
+    else this.generations.set(conversationId, (this.generations.get(conversationId) ?? 0) + 1);
   }
 
   /** Closes the ticket with a reason; later messages get the closed notice and no model call. */
   async close(conversationId: string, reason: string, by: string): Promise<void> {
-    await this.store.close(this.internalId(conversationId), reason);
+    await this.store.close(await this.internalId(conversationId), reason);
     this.closures.push({ conversationId, reason, by, at: new Date().toISOString() });
   }
 
   /** The current ticket's closing record, if it is closed. */
   async closedReason(conversationId: string): Promise<string | undefined> {
-    return (await this.store.load(this.internalId(conversationId)))?.closed?.reason;
+    return (await this.store.load(await this.internalId(conversationId)))?.closed?.reason;
   }
 
-  private internalId(conversationId: string): string {
-    const gen = this.generations.get(conversationId) ?? 0;
+  /** The store's id of the conversation's current ticket (`id`, or `id~N` after N resets). */
+  private async internalId(conversationId: string): Promise<string> {
+    const gen = this.store.generation
+      ? await this.store.generation(conversationId)
+      : (this.generations.get(conversationId) ?? 0);
     const id = gen === 0 ? conversationId : `${conversationId}~${gen}`;
     this.external.set(id, conversationId);
     return id;
@@ -277,13 +284,13 @@ export class SupportBot {
 
   /** The ticket's state, reply count, escalation and internal notes, from the store. */
   async ticket(conversationId: string): Promise<TicketInfo | undefined> {
-    return (await this.store.load(this.internalId(conversationId)))?.ticket;
+    return (await this.store.load(await this.internalId(conversationId)))?.ticket;
   }
 
   /** Adds an internal note to the ticket (for moderators; never shown to the user or the model). */
   async addNote(conversationId: string, text: string, author: string): Promise<void> {
     if (!this.store.addNote) throw new TypeError('this conversation store keeps no notes');
-    await this.store.addNote(this.internalId(conversationId), { text: clip(text, 2000), author });
+    await this.store.addNote(await this.internalId(conversationId), { text: clip(text, 2000), author });
   }
 
   private noteFunction(): FunctionTool {

@@ -1,4 +1,4 @@
-import { ScriptedBackend } from '@harmonia/core';
+import { InMemoryConversationStore, ScriptedBackend } from '@harmonia/core';
 import { describe, expect, it } from 'vitest';
 import { type ChatSink, createChatAdapter, createSupportBot } from '../src/index.js';
 import { H, POLICY, scriptedBot } from './helpers.js';
@@ -55,9 +55,20 @@ describe('createSupportBot', () => {
     );
     expect((await bot.ask('x', 'q1')).text).toBe('One.');
     expect((await bot.ask('x', 'q2')).status).toBe('capped');
-    bot.reset('x');
+    await bot.reset('x');
     expect((await bot.ask('x', 'q3')).text).toBe('Two.');
     expect(backend.promptText(1)).not.toContain('q1');
+  });
+
+  it('a reset is kept in the store: another bot on the same store (a replica, a restart) sees it', async () => {
+    const store = new InMemoryConversationStore();
+    const first = scriptedBot([H.final('One.')], { maxReplies: 1, store });
+    expect((await first.bot.ask('y', 'q1')).text).toBe('One.');
+    await first.bot.reset('y');
+    const second = scriptedBot([H.final('Fresh.')], { maxReplies: 1, store });
+    expect((await second.bot.ask('y', 'q2')).text).toBe('Fresh.');
+    expect(second.backend.promptText(0)).not.toContain('q1');
+    expect(await store.generation('y')).toBe(1);
   });
 });
 

@@ -79,4 +79,14 @@ CREATE TABLE message_claims (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'conversation generations (resets)',
+    sql: `
+CREATE TABLE conversation_generations (
+  id         text PRIMARY KEY,
+  generation integer NOT NULL
+);
+`,
+  },
 ];

@@ -394,6 +394,25 @@ export class SqlConversationStore implements ConversationStore {
     };
   }
 
+  async generation(id: string): Promise<number> {
+    await this.ready;
+    const [row] = await this.driver.query('SELECT generation FROM conversation_generations WHERE id = $1', [
+      id,
+    ]);
+    return Number(row?.generation ?? 0);
+  }
+
+  async nextGeneration(id: string): Promise<number> {
+    await this.ready;
+    const [row] = await this.driver.query(
+      `INSERT INTO conversation_generations (id, generation) VALUES ($1, 1)
+       ON CONFLICT (id) DO UPDATE SET generation = conversation_generations.generation + 1
+       RETURNING generation`,
+      [id],
+    );
+    return Number(row?.generation ?? 1);
+  }
+
   async claim(key: string): Promise<boolean> {
     await this.ready;
     const rows = await this.driver.query(

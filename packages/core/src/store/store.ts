@@ -126,6 +126,10 @@ export interface ConversationStore {
    * Two replicas that both receive a message answer it once.
    */
   claim?(key: string): Promise<boolean>;
+  /** How many times the conversation id was reset (0 when never): a reset starts a new ticket under the same id. */
+  generation?(id: string): Promise<number>;
+  /** Records a reset and returns the new generation (shared by every replica and restart). */
+  nextGeneration?(id: string): Promise<number>;
   /** Closes connections and files. */
   dispose?(): Promise<void>;
 }
@@ -172,6 +176,17 @@ export class InMemoryConversationStore implements ConversationStore {
   private readonly usages = new Map<string, UsageRecord[]>();
   private readonly claimed = new Set<string>();
   private readonly locks = new Map<string, Promise<void>>();
+  private readonly generations = new Map<string, number>();
+
+  async generation(id: string): Promise<number> {
+    return this.generations.get(id) ?? 0;
+  }
+
+  async nextGeneration(id: string): Promise<number> {
+    const next = (this.generations.get(id) ?? 0) + 1;
+    this.generations.set(id, next);
+    return next;
+  }
 
   private ensure(id: string): ConversationRecord & { ticket: TicketInfo } {
     let rec = this.byId.get(id);

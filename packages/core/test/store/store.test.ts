@@ -156,6 +156,11 @@ for (const kind of kinds) {
       {
         expect(await s.claim!('discord:m1')).toBe(true);
         expect(await s.claim!('discord:m1')).toBe(false);
+        // Resets (generations) are kept by the store.
+        expect(await s.generation!('g')).toBe(0);
+        expect(await s.nextGeneration!('g')).toBe(1);
+        expect(await s.nextGeneration!('g')).toBe(2);
+        expect(await s.generation!('g')).toBe(2);
         const order: string[] = [];
         const turn = async (name: string) => {
           const lease = await s.acquire!('c', { timeoutMs: 10_000 });
