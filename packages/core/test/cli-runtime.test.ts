@@ -2,11 +2,10 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { memoryIO } from '../../cli/src/command.js';
 import { chatCommand } from '../../cli/src/commands/chat.js';
 import { runCommand } from '../../cli/src/commands/run.js';
-import { type FakeHandler, FakeServer } from './fakes/server.js';
 import { H } from './helpers.js';
 
 function io(stdinText = '') {

@@ -184,7 +184,7 @@ export function createChatAdapter(bot: SupportBot, options: ChatAdapterOptions):
         if (ev.type === 'text') {
           latest = ev.text;
           if (options.stream !== false) await show(latest, false);
-        } else reply = ev.reply;
+        } else if (ev.type === 'done') reply = ev.reply;
       }
       await show(reply?.text ?? latest, true);
       // A streamed answer that was withdrawn (guardrail) and replaced by nothing must not stay visible.

@@ -93,10 +93,19 @@ export interface SupportStreamOptions {
   turnId?: string;
   /** Called before every model call with exactly what is sent (journals). */
   onModelCall?: RunOptions['onModelCall'];
+  /**
+   * Also yield `searching` events when the model searches the docs (a terminal shows them while it reasons). The
+   * query is included only when the call was made on a user-visible channel; an analysis-channel query is
+   * reasoning and is never shown.
+   */
+  progress?: boolean;
 }
 
 /** What `stream` yields: the user-visible text so far (replace, not append), then the reply. */
-export type SupportEvent = { type: 'text'; text: string } | { type: 'done'; reply: SupportReply };
+export type SupportEvent =
+  | { type: 'text'; text: string }
+  | { type: 'searching'; query?: string }
+  | { type: 'done'; reply: SupportReply };
 
 const CAPPED_TEXT =
   "I've reached my limit for this conversation, so I've passed it to a person who will follow up.";
@@ -176,7 +185,7 @@ export class SupportBot {
     signal?: AbortSignal,
     options: SupportStreamOptions = {},
   ): AsyncGenerator<SupportEvent> {
-    const { turnId, onModelCall } = options;
+    const { turnId, onModelCall, progress } = options;
     const id = await this.internalId(conversationId);
     this.findings.delete(id);
     let visible = '';
@@ -194,6 +203,15 @@ export class SupportBot {
         // A new model turn (retry, tool loop) starts its answer over; a refused answer is taken down.
         if (visible) yield { type: 'text', text: '' };
         visible = '';
+      } else if (progress && ev.type === 'tool_call_started' && ev.recipient === 'faq.search') {
+        let query: string | undefined;
+        if (!ev.internal) {
+          try {
+            const q = (JSON.parse(ev.arguments) as { query?: unknown }).query;
+            if (typeof q === 'string') query = defuseSpecialTokens(q);
+          } catch {}
+        }
+        yield { type: 'searching', ...(query ? { query } : {}) };
       } else if (ev.type === 'done') result = ev.result;
     }
     const reply = await this.toReply(conversationId, id, result!, text);

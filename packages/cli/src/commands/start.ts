@@ -246,10 +246,19 @@ async function answer(
 ) {
   let shown = '';
   let reply: SupportReply | undefined;
+  // On a terminal, a spinner until the answer starts, naming the doc searches as they happen.
+  const wait = stream ? ticker(io) : undefined;
+  wait?.start('Thinking');
   try {
-    for await (const ev of agent.bot.stream(id, q, undefined, onModelCall ? { onModelCall } : {})) {
+    for await (const ev of agent.bot.stream(id, q, undefined, {
+      ...(onModelCall ? { onModelCall } : {}),
+      progress: stream,
+    })) {
       if (ev.type === 'done') reply = ev.reply;
-      else if (stream) {
+      else if (ev.type === 'searching') {
+        wait?.start(ev.query ? `Searching the docs for "${ev.query.slice(0, 60)}"` : 'Searching the docs');
+      } else if (stream) {
+        if (ev.text) wait?.stop();
         // Text events carry the whole visible answer; print what is new, or start over when it was replaced.
         if (ev.text.startsWith(shown)) io.stdout.write(ev.text.slice(shown.length));
         else io.stdout.write(`\n[answer withdrawn]\n${ev.text}`);
@@ -257,10 +266,12 @@ async function answer(
       }
     }
   } catch (err) {
+    wait?.stop();
     if (shown) io.stdout.write('\n');
     (await faq()).fail(io, err);
     return;
   }
+  wait?.stop();
   if (!reply) return;
   io.stdout.write(stream ? '\n' : `${reply.text}\n`);
   for (const cid of reply.citations) {
