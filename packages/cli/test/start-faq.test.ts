@@ -102,14 +102,17 @@ describe('harmonia start', () => {
   it('says exactly what to run when no backend is configured or reachable', async () => {
     const saved = process.env.HARMONIA_BACKEND;
     delete process.env.HARMONIA_BACKEND;
+    // The default local ports are replaced by one nothing listens on (this machine may run servers).
+    process.env.HARMONIA_LOCAL_SERVERS = `http://127.0.0.1:${await freePort()}`;
     try {
       const t = io();
       expect(await startCommand.run([], t.io)).toBe(1);
-      expect(t.err()).toContain('HARMONIA_BACKEND is not set');
+      expect(t.err()).toContain('No model server answered');
       for (const cmd of [
         'ollama pull gpt-oss:20b',
         'vllm serve openai/gpt-oss-20b',
-        'HARMONIA_BACKEND=native:/models/gpt-oss-20b',
+        'harmonia start --backend script:',
+        'harmonia engine synth --out /tmp/tiny',
       ])
         expect(t.err()).toContain(cmd);
       const port = await freePort();
@@ -118,6 +121,7 @@ describe('harmonia start', () => {
       expect(down.err()).toContain(`Nothing answers at http://127.0.0.1:${port} (ECONNREFUSED)`);
     } finally {
       if (saved !== undefined) process.env.HARMONIA_BACKEND = saved;
+      delete process.env.HARMONIA_LOCAL_SERVERS;
     }
   });
 
