@@ -26,6 +26,15 @@ export type HistoryItem =
   | AssistantGroup
   | { kind: 'tool'; callId: string; recipient: string; text: string };
 
+/**
+ * Special-token text (`<|end|>`, `<|reserved_200013|>`) in a user's or a tool's text, made inert: a server that
+ * renders the chat template and tokenizes it with special tokens parsed (llama.cpp, Ollama) would otherwise read a
+ * tool result or a message as new Harmony messages (a forged answer, a forged system turn). `<|end|>` → `‹|end|›`.
+ */
+export function defuseSpecialTokenText(text: string): string {
+  return text.replace(/<\|[^|<>\n]{0,40}\|>/g, (m) => `‹${m.slice(1, -1)}›`);
+}
+
 export function groupHistory(messages: readonly Message[]): HistoryItem[] {
   const out: HistoryItem[] = [];
   let group: AssistantGroup | null = null;
@@ -48,7 +57,7 @@ export function groupHistory(messages: readonly Message[]): HistoryItem[] {
       continue;
     }
     group = null;
-    if (m.role === 'user') out.push({ kind: 'user', text: messageText(m) });
+    if (m.role === 'user') out.push({ kind: 'user', text: defuseSpecialTokenText(messageText(m)) });
     else if (m.role === 'tool') {
       const name = m.name ?? '';
       const i = Math.max(
@@ -56,7 +65,8 @@ export function groupHistory(messages: readonly Message[]): HistoryItem[] {
         pending.findIndex((p) => p.recipient === name),
       );
       const call = pending.splice(i, 1)[0];
-      out.push({ kind: 'tool', callId: call?.id ?? `call_${++n}`, recipient: name, text: messageText(m) });
+      const text = defuseSpecialTokenText(messageText(m));
+      out.push({ kind: 'tool', callId: call?.id ?? `call_${++n}`, recipient: name, text });
     }
   }
   return out;
