@@ -564,6 +564,8 @@ export class ResponseBuilder {
         this.close();
         return;
       case 'tool_call_started': {
+        // A call made while reasoning is reasoning: hidden with it (its arguments and output never shown).
+        if (this.settings.hideReasoning && ev.internal) return;
         this.close();
         const item = callItem(ev.recipient, ev.arguments, this.session);
         const index = this.output.length;

@@ -315,6 +315,36 @@ describe('server-side MCP tools', () => {
   });
 });
 
+describe('server-side MCP tools with --hide-reasoning', () => {
+  it('a call made while reasoning is hidden with the reasoning: no mcp_call item, no arguments in any event', async () => {
+    const kb = new McpNamespace({
+      name: 'kb',
+      command: process.execPath,
+      args: [fileURLToPath(new URL('../../core/test/fixtures/mcp-kb-server.mjs', import.meta.url))],
+    });
+    try {
+      const { client } = await serve(
+        [
+          H.analysis('secret plan: ask the kb.') +
+            H.callAfterChannel('kb.lookup_faq', '{"question":"refund policy secret-arg"}', 'analysis'),
+          H.final('Refunds take 5 days.'),
+        ],
+        { tools: [kb], hideReasoning: true },
+      );
+      const stream = client.responses.stream({ model: 'm', input: 'How long for a refund?' });
+      const events: string[] = [];
+      for await (const ev of stream) events.push(JSON.stringify(ev));
+      const r = await stream.finalResponse();
+      expect(r.output_text).toBe('Refunds take 5 days.');
+      const all = events.join('\n') + JSON.stringify(r);
+      expect(all).not.toContain('secret');
+      expect(r.output.some((o) => o.type === 'mcp_call')).toBe(false);
+    } finally {
+      await kb.dispose();
+    }
+  });
+});
+
 describe('router arms', () => {
   it('a model name picks its arm (by name or size); auto goes to the router, which picks per conversation', async () => {
     const small = new ScriptedBackend([H.final('from 20b'), H.final('from 20b again')], { id: '20b' });
