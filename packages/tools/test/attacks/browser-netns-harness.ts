@@ -214,6 +214,14 @@ probe.close();
 await sleep(300);
 const controlTx = txPackets() - tx0;
 const controlUdp = udpOut() - udp0;
+// Let the link go quiet (anything the kernel still sends for the control or the link itself) before the
+// scenarios start counting: the transmit counter must hold still for a full second, at most 6 s.
+for (let last = txPackets(), still = 0, waited = 0; still < 1000 && waited < 6000; waited += 100) {
+  await sleep(100);
+  const now = txPackets();
+  still = now === last ? still + 100 : 0;
+  last = now;
+}
 
 // --- scenarios -------------------------------------------------------------------------------------------------
 interface Observed {
