@@ -17,15 +17,14 @@
  *   LOG_LEVEL                pino level (default info); logs are JSON lines on stdout
  */
 import { join } from 'node:path';
-import { BackendUnavailableError, defaultStorePath, openStore, StoreOpenError } from '@harmonia/core';
+import { defaultStorePath, openStore } from '@harmonia/core';
 import {
   createBotLogger,
   createChatAdapter,
-  FaqConfigError,
   faqAgentFromEnv,
-  onSignals,
-  startHealthServer,
-  storeCheck,
+  rateLimitFromEnv,
+  runBotOperations,
+  startupExitCode,
 } from '@harmonia/support';
 import { SLACK_MAX_LENGTH, startSlackApp } from './app.js';
 
@@ -51,7 +50,7 @@ try {
     link,
     formatLink: (url, label) => `<${url}|${label}>`,
     logger,
-    rateLimit: rateLimit(env.RATE_LIMIT),
+    rateLimit: rateLimitFromEnv(env.RATE_LIMIT),
     maxLength: SLACK_MAX_LENGTH,
   });
   const app = await startSlackApp({
@@ -67,39 +66,10 @@ try {
     app.mode === 'socket' ? { mode: 'socket' } : { mode: 'http', port: app.port },
     app.mode === 'socket' ? 'connected to Slack (Socket Mode)' : `listening on :${app.port}/slack/events`,
   );
-  const healthPort = Number(env.HEALTH_PORT ?? 8080);
-  const health = healthPort
-    ? await startHealthServer({
-        port: healthPort,
-        check: storeCheck(store),
-        status: () => ({ inFlight: adapter.inFlight }),
-      })
-    : undefined;
-  onSignals({
-    adapter,
-    stopApp: () => app.stop(),
-    store,
-    logger,
-    deadlineMs: Number(env.SHUTDOWN_DEADLINE_MS ?? 20_000),
-    ...(health ? { health } : {}),
-  });
+  await runBotOperations({ adapter, stopApp: () => app.stop(), store, logger, env });
 } catch (err) {
-  if (
-    err instanceof BackendUnavailableError ||
-    err instanceof FaqConfigError ||
-    err instanceof StoreOpenError
-  ) {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
-
-function rateLimit(raw: string | undefined): { messages: number; perMs: number } | false {
-  const n = raw === undefined || raw === '' ? 6 : Number(raw);
-  if (!Number.isInteger(n) || n < 0) {
-    process.stderr.write(`RATE_LIMIT must be a whole number of questions per minute, got '${raw}'\n`);
-    process.exit(2);
-  }
-  return n === 0 ? false : { messages: n, perMs: 60_000 };
+  const code = startupExitCode(err);
+  if (code === undefined) throw err;
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(code);
 }

@@ -67,12 +67,16 @@ export {
 export { bundledDocsDir, bundledMonitorModel, bundledQuestionsFile } from './paths.js';
 export { DEFAULT_REFUSAL, refusalText, supportInstructions, type TopicPolicy } from './policy.js';
 export {
+  BotConfigError,
   createBotLogger,
   type HealthServer,
   onSignals,
+  rateLimitFromEnv,
+  runBotOperations,
   type ShutdownOptions,
   shutdown,
   startHealthServer,
+  startupExitCode,
   storeCheck,
 } from './service.js';
 export { splitMessage } from './split.js';

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import type { ConversationStore } from '@harmonia/core';
+import { BackendUnavailableError, type ConversationStore, StoreOpenError } from '@harmonia/core';
 import { pino } from 'pino';
 import type { BotLogger, ChatAdapter } from './adapter.js';
+import { FaqConfigError } from './agent.js';
 
 /** A JSON logger (pino) for a bot process: one line per event, `LOG_LEVEL` sets the level (default info). */
 export function createBotLogger(name: string, env: NodeJS.ProcessEnv = process.env): BotLogger & pino.Logger {
@@ -126,4 +127,60 @@ export function onSignals(options: ShutdownOptions, exit: (code: number) => void
       );
     });
   }
+}
+
+/** A bot's environment holds a value it cannot use; the process should exit 2 with this one-line message. */
+export class BotConfigError extends Error {
+  override name = 'BotConfigError';
+}
+
+/** `RATE_LIMIT` (questions per user per minute; default 6, 0 turns it off) as the chat adapter's `rateLimit`. */
+export function rateLimitFromEnv(raw: string | undefined): { messages: number; perMs: number } | false {
+  const n = raw === undefined || raw === '' ? 6 : Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new BotConfigError(`RATE_LIMIT must be a whole number of questions per minute, got '${raw}'`);
+  }
+  return n === 0 ? false : { messages: n, perMs: 60_000 };
+}
+
+/**
+ * What a connected bot process runs until it stops: `GET /healthz` on `HEALTH_PORT` (default 8080, 0 turns it
+ * off) and a graceful stop on SIGINT/SIGTERM within `SHUTDOWN_DEADLINE_MS` (default 20 000).
+ */
+export async function runBotOperations(
+  options: Omit<ShutdownOptions, 'health' | 'deadlineMs' | 'store'> & {
+    store: ConversationStore;
+    env?: NodeJS.ProcessEnv;
+  },
+): Promise<void> {
+  const { env = process.env, ...rest } = options;
+  const healthPort = Number(env.HEALTH_PORT ?? 8080);
+  const health = healthPort
+    ? await startHealthServer({
+        port: healthPort,
+        check: storeCheck(options.store),
+        status: () => ({ inFlight: options.adapter.inFlight }),
+      })
+    : undefined;
+  onSignals({
+    ...rest,
+    deadlineMs: Number(env.SHUTDOWN_DEADLINE_MS ?? 20_000),
+    ...(health ? { health } : {}),
+  });
+}
+
+/**
+ * The exit code for an error a bot reports in one line at start-up — 2 for bad configuration, 1 for a backend,
+ * docs folder or store it cannot use — or undefined for anything else (a bug: let it throw).
+ */
+export function startupExitCode(err: unknown): number | undefined {
+  if (err instanceof BotConfigError) return 2;
+  if (
+    err instanceof BackendUnavailableError ||
+    err instanceof FaqConfigError ||
+    err instanceof StoreOpenError
+  ) {
+    return 1;
+  }
+  return undefined;
 }

@@ -1,9 +1,11 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import {
+  BackendUnavailableError,
   harmonyScript as H,
   InMemoryConversationStore,
   OllamaChatBackend,
   ScriptedBackend,
+  StoreOpenError,
   type TokenBackend,
   type TokenChunk,
   type TokenRequest,
@@ -12,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeServer } from '../../core/test/fakes/server.js';
 import { ollamaChat, TurnQueue } from '../../core/test/fakes/wire.js';
 import {
+  BotConfigError,
   type BotLogger,
   type ChatMessage,
   type ChatSink,
@@ -19,8 +22,10 @@ import {
   createSupportBot,
   DEFAULT_ERROR_REPLY,
   DEFAULT_RATE_LIMIT_REPLY,
+  rateLimitFromEnv,
   shutdown,
   startHealthServer,
+  startupExitCode,
 } from '../src/index.js';
 import { POLICY } from './helpers.js';
 
@@ -247,5 +252,26 @@ describe('graceful shutdown, rate limit, one answer per message', () => {
     await adapter.onMessage(msg('o', 'hi', { userId: 'u2', messageId: 'm-1' }), o.sink);
     expect(o.posts).toEqual(['Three.']);
     expect(backend.calls).toBe(3);
+  });
+});
+
+describe('bot process configuration', () => {
+  it('reads RATE_LIMIT (default 6 a minute, 0 off) and refuses anything else with a config error (exit 2)', () => {
+    expect(rateLimitFromEnv(undefined)).toEqual({ messages: 6, perMs: 60_000 });
+    expect(rateLimitFromEnv('12')).toEqual({ messages: 12, perMs: 60_000 });
+    expect(rateLimitFromEnv('0')).toBe(false);
+    for (const bad of ['-1', '1.5', 'many']) {
+      expect(() => rateLimitFromEnv(bad)).toThrow(BotConfigError);
+      expect(startupExitCode(new BotConfigError(bad))).toBe(2);
+    }
+    expect(() => rateLimitFromEnv('many')).toThrow(
+      "RATE_LIMIT must be a whole number of questions per minute, got 'many'",
+    );
+  });
+
+  it('reports unusable backends, docs and stores in one line (exit 1) and lets bugs throw', () => {
+    expect(startupExitCode(new BackendUnavailableError('no server'))).toBe(1);
+    expect(startupExitCode(new StoreOpenError('bad store'))).toBe(1);
+    expect(startupExitCode(new TypeError('bug'))).toBeUndefined();
   });
 });
