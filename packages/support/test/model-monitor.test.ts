@@ -87,4 +87,20 @@ describe('the model-based monitor', () => {
     const done = events.at(-1) as { reply: { stop?: { reason: string } } };
     expect(done.reply.stop?.reason, done.reply.stop?.reason).toMatch(/timed out after 200 ms/);
   });
+
+  it('keeps nothing of its checks: the judge store does not grow, and no check sees another', async () => {
+    const n = 200;
+    const judge = new ScriptedBackend(Array.from({ length: n }, () => H.final('ON')));
+    const monitor = new ModelMonitor({ backend: judge, purpose: PURPOSE });
+    const ctx = { conversationId: 'c', input: 'q', signal: new AbortController().signal };
+    for (let i = 0; i < n; i++) {
+      const v = await monitor.checkReasoning(`Check number ${i}: the user asks about backends.`, ctx);
+      expect(v).toEqual({ flagged: false });
+    }
+    expect(await monitor.judgeAgent.store.list()).toEqual([]);
+    expect(await monitor.judgeAgent.store.load(`judge-c-${n}`)).toBeNull();
+    // The last check's prompt holds its own text only, no earlier check's.
+    expect(judge.promptText(n - 1)).toContain(`Check number ${n - 1}:`);
+    expect(judge.promptText(n - 1)).not.toContain('Check number 0:');
+  });
 });

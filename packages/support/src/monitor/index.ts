@@ -1,5 +1,11 @@
 export { EmbeddedMonitor, type EmbeddedMonitorOptions, loadMonitorModel } from './embedded.js';
-export { DEFAULT_RUBRIC, ModelMonitor, type ModelMonitorOptions, parseVerdict } from './judge.js';
+export {
+  DEFAULT_RUBRIC,
+  DiscardingStore,
+  ModelMonitor,
+  type ModelMonitorOptions,
+  parseVerdict,
+} from './judge.js';
 export { Domain, type DomainSources, MonitorModel, type MonitorModelJSON, type Prototypes } from './model.js';
 export { ATTACKS, OFF_TASK, OFF_TASK_FRAMES, OFF_TASK_TASKS, ON_TASK_TEMPLATES, SMALL_TALK } from './seed.js';
 export { plain, sentences, words } from './text.js';

@@ -1,6 +1,9 @@
 import {
   Agent,
   type Backend,
+  type ConversationRecord,
+  type ConversationStore,
+  type ConversationSummary,
   type MonitorContext,
   type MonitorVerdict,
   type ReasoningEffort,
@@ -38,6 +41,10 @@ export class ModelMonitor implements TopicMonitor {
   private readonly judge: Agent;
   private readonly timeoutMs: number;
   private calls = 0;
+  /** The judge agent (its store keeps nothing). */
+  get judgeAgent(): Agent {
+    return this.judge;
+  }
   private readonly cache = new Map<string, Promise<MonitorVerdict>>();
 
   constructor(options: ModelMonitorOptions) {
@@ -48,6 +55,8 @@ export class ModelMonitor implements TopicMonitor {
       backend: options.backend,
       effort: options.effort ?? 'low',
       currentDate: null,
+      // Each check is a one-off conversation: nothing of it is worth keeping, and a store would grow per check.
+      store: new DiscardingStore(),
     });
   }
 
@@ -112,4 +121,19 @@ export function parseVerdict(text: string): MonitorVerdict {
 
 function clip(s: string, n = 200): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/**
+ * A conversation store that keeps nothing: every conversation starts empty and is forgotten when its run ends.
+ * For one-off runs (a judge's check) where history is never read again.
+ */
+export class DiscardingStore implements ConversationStore {
+  async append(): Promise<void> {}
+  async load(): Promise<ConversationRecord | null> {
+    return null;
+  }
+  async list(): Promise<ConversationSummary[]> {
+    return [];
+  }
+  async close(): Promise<void> {}
 }
