@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { defaultWeights, evaluateRouter, formatEvalReport } from '../src/index.js';
+import {
+  binaryRoutingMetrics,
+  defaultWeights,
+  evaluateRouter,
+  formatEvalReport,
+  splitOf,
+  toExamples,
+} from '../src/index.js';
 import { benchmarkData, supportData } from './helpers.js';
 
 describe('eval of the shipped weights on held-out rows', () => {
@@ -27,6 +34,31 @@ describe('eval of the shipped weights on held-out rows', () => {
     const gsm = report.size.find((s) => s.group === 'gsm8k');
     expect(gsm?.router.apgr).toBeGreaterThan((gsm?.lengthOnly.apgr ?? 1) + 0.03);
     expect(defaultWeights().heads.sources?.names).toEqual(['mmlu', 'gsm8k']);
+  });
+
+  it('reports every source separately: the router beats random and length-only on each', () => {
+    for (const source of ['mmlu', 'gsm8k', 'support']) {
+      const g = report.size.find((s) => s.group === source);
+      expect(g, source).toBeDefined();
+      if (!g) continue;
+      expect(g.router.apgr, source).toBeGreaterThan(g.random.apgr + 0.05);
+      expect(g.router.apgr, source).toBeGreaterThan(g.lengthOnly.apgr);
+    }
+  });
+
+  it('support questions: length does not give the label away, and the router beats length-only by >= 0.05', () => {
+    // Held-out support rows; an explicit label reads as an outcome (20b: both right; 120b: only 120b right).
+    const rows = toExamples([supportData()]).filter((e) => splitOf(e.key, 0.2) === 'holdout');
+    const outcomes = rows.map((e) => ({ weakCorrect: !!e.weakCorrect, strongCorrect: !!e.strongCorrect }));
+    const oracle = binaryRoutingMetrics(
+      rows.map((e) => (e.strongCorrect && !e.weakCorrect ? 1 : 0)),
+      outcomes,
+    ).apgr;
+    const support = report.size.find((s) => s.group === 'support');
+    expect(support?.n).toBe(rows.length);
+    // With the hand-written 120b rows all longer than the 20b rows, length-only equalled the oracle.
+    expect(support?.lengthOnly.apgr).toBeLessThan(oracle - 0.1);
+    expect(support?.router.apgr).toBeGreaterThanOrEqual((support?.lengthOnly.apgr ?? 1) + 0.05);
   });
 
   it('beats the majority class and length-only on effort', () => {
