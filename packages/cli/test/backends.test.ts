@@ -376,3 +376,22 @@ describe('start flags', () => {
     expect(b.stderr()).toContain('--max-tokens must be a positive whole number');
   });
 });
+
+describe('a cut-off answer names the flag that fixes it', () => {
+  it('run and chat: --max-tokens with a bigger figure, not the library option', async () => {
+    const script = join(tmpdir(), `harmonia-truncated-${process.pid}.json`);
+    const long = '<|channel|>final<|message|>A long answer that does not fit in three tokens.';
+    await writeFile(script, JSON.stringify([long, long, long, long, long, long]));
+    const r = memoryIO();
+    expect(
+      await main(['run', '--backend', `script:${script}`, '--max-tokens', '3', '--input', 'hi'], r.io),
+    ).toBe(1);
+    expect(r.stderr()).toBe(
+      "harmonia run: The model's answer was cut off at 3 tokens (3 tries). Give it more room with --max-tokens 1024, or lower --effort.\n",
+    );
+    const c = memoryIO('hi\n/exit\n');
+    expect(await main(['chat', '--backend', `script:${script}`, '--max-tokens', '3'], c.io)).toBe(0);
+    expect(c.stderr()).toContain('cut off at 3 tokens (3 tries). Give it more room with --max-tokens 1024');
+    expect(c.stderr()).not.toContain('sampling.maxTokens');
+  });
+});

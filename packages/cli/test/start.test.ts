@@ -182,4 +182,52 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--max-replies must be a positive whole number');
   });
+
+  it('--show-reasoning: the reasoning and every doc search on stderr, answers alone on stdout; hidden without it', {
+    timeout: 60_000,
+  }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-reasoning-'));
+    dirs.push(dir);
+    const docs = join(dir, 'docs');
+    await mkdir(docs);
+    await writeFile(join(docs, 'returns.md'), '# Returns\n\nReturns within 60 days.\n');
+    const turns = [
+      H.analysis('Returns question, private musing.') +
+        H.call('faq.search', '{"query":"return window"}', 'analysis'),
+      H.analysis('Found it.') + H.final('Within 60 days [faq:returns.md#0].'),
+    ];
+    const script = join(dir, 'script.json');
+    await writeFile(script, JSON.stringify([...turns, ...turns]));
+    const cmd = (extra: string) =>
+      `echo 'Can I return it?' | node ${BIN} start --store memory --backend script:${script} --docs ${docs} --db ${join(dir, 'db')} ${extra}`;
+    const shown = await sh(cmd('--show-reasoning'));
+    expect(shown.code).toBe(0);
+    expect(shown.stderr).toContain('[reasoning] Returns question, private musing.');
+    expect(shown.stderr).toContain('Searching the docs for "return window"');
+    expect(shown.stderr).toContain('[reasoning] Found it.');
+    expect(shown.stdout).toBe('Within 60 days [faq:returns.md#0].\n  [faq:returns.md#0] Returns\n');
+    const hidden = await sh(cmd(''));
+    expect(hidden.stdout).toBe(shown.stdout);
+    expect(hidden.stderr).not.toMatch(/musing|return window|Found it/);
+  });
+
+  it('has the flags chat has for the model: --effort, --max-tokens, --show-reasoning, --api-key, --profile', async () => {
+    const start = await sh(`node ${BIN} help start`);
+    const chat = await sh(`node ${BIN} help chat`);
+    for (const flag of [
+      '--backend SPEC',
+      '--model NAME',
+      '--profile NAME',
+      '--api-key KEY',
+      '--effort LEVEL',
+      '--max-tokens N',
+      '--show-reasoning',
+      '--no-color',
+      '--route ARMS|FILE',
+      '--mcp NAME=SPEC',
+    ]) {
+      expect(chat.stdout, `chat ${flag}`).toContain(`  ${flag}`);
+      expect(start.stdout, `start ${flag}`).toContain(`  ${flag}`);
+    }
+  });
 });

@@ -99,12 +99,18 @@ export interface SupportStreamOptions {
    * reasoning and is never shown.
    */
   progress?: boolean;
+  /**
+   * Also yield the model's reasoning as `reasoning` events, and the query of every doc search, for the person
+   * running the bot (a terminal's --show-reasoning); never for the bot's users.
+   */
+  reasoning?: boolean;
 }
 
 /** What `stream` yields: the user-visible text so far (replace, not append), then the reply. */
 export type SupportEvent =
   | { type: 'text'; text: string }
   | { type: 'searching'; query?: string }
+  | { type: 'reasoning'; delta: string }
   | { type: 'done'; reply: SupportReply };
 
 const CAPPED_TEXT =
@@ -185,7 +191,7 @@ export class SupportBot {
     signal?: AbortSignal,
     options: SupportStreamOptions = {},
   ): AsyncGenerator<SupportEvent> {
-    const { turnId, onModelCall, progress } = options;
+    const { turnId, onModelCall, progress, reasoning } = options;
     const id = await this.internalId(conversationId);
     this.findings.delete(id);
     let visible = '';
@@ -195,17 +201,24 @@ export class SupportBot {
       ...(onModelCall ? { onModelCall } : {}),
       conversationId: id,
       ...(signal ? { signal } : {}),
+      ...(reasoning ? { includeReasoning: true } : {}),
     })) {
-      if (ev.type === 'final_delta') {
+      if (ev.type === 'reasoning_delta') {
+        if (reasoning) yield { type: 'reasoning', delta: ev.delta };
+      } else if (ev.type === 'final_delta') {
         visible += ev.delta;
         yield { type: 'text', text: defuseSpecialTokens(visible) };
       } else if (ev.type === 'turn_started' || (ev.type === 'guardrail_tripped' && ev.stage === 'output')) {
         // A new model turn (retry, tool loop) starts its answer over; a refused answer is taken down.
         if (visible) yield { type: 'text', text: '' };
         visible = '';
-      } else if (progress && ev.type === 'tool_call_started' && ev.recipient === 'faq.search') {
+      } else if (
+        (progress || reasoning) &&
+        ev.type === 'tool_call_started' &&
+        ev.recipient === 'faq.search'
+      ) {
         let query: string | undefined;
-        if (!ev.internal) {
+        if (!ev.internal || reasoning) {
           try {
             const q = (JSON.parse(ev.arguments) as { query?: unknown }).query;
             if (typeof q === 'string') query = defuseSpecialTokens(q);

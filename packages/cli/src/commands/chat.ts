@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { runStream } from '@harmonia/core';
 import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
+import { explainRunError } from '../run-errors.js';
 import { disposeTools } from '../tools-registry.js';
 import { AGENT_FLAGS, AGENT_FLAGS_HELP, agentFromFlags } from './run.js';
 
@@ -103,7 +104,11 @@ export const chatCommand: Command = {
         }
       } catch (err) {
         const e = err as Error;
-        io.stderr.write(`\n${e.name}: ${e.message}\n`);
+        const explained = explainRunError(err, {
+          maxTokens: v['max-tokens'] ? Number(v['max-tokens']) : undefined,
+          maxModelCallsFlag: true,
+        });
+        io.stderr.write(`\n${explained ?? `${e.name}: ${e.message}`}\n`);
       }
       out('\n');
       prompt();

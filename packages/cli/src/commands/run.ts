@@ -34,6 +34,7 @@ import {
   specOf,
 } from '../backend-flags.js';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
+import { explainRunError } from '../run-errors.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 
 const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
@@ -270,6 +271,7 @@ export const runCommand: Command = {
     const agent = await agentFromFlags(v);
     let result: RunResult | undefined;
     let answer = '';
+    let failure: string | undefined;
     const conversationId = randomUUID();
     try {
       for await (const ev of runStream(agent, v.input, {
@@ -282,11 +284,19 @@ export const runCommand: Command = {
         if (ev.type === 'done') result = ev.result;
       }
       if (result) answer = withCitations(agent, conversationId, result.finalText);
+    } catch (err) {
+      const explained = explainRunError(err, {
+        maxTokens: v['max-tokens'] ? Number(v['max-tokens']) : undefined,
+        maxModelCallsFlag: true,
+      });
+      if (!explained) throw err;
+      failure = `harmonia run: ${explained}\n`;
     } finally {
       await disposeTools([...agent.namespaces.values()]);
       await close(events, '--events');
       await close(journal, '--journal');
     }
+    if (failure) io.stderr.write(failure);
     if (!result) return 1;
     if (v.json) io.stdout.write(`${JSON.stringify(result)}\n`);
     else io.stdout.write(`${answer}\n`);

@@ -8,6 +8,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
+  type Backend,
+  BackendUnavailableError,
   type ConversationStore,
   defaultStorePath,
   McpNamespace,
@@ -15,8 +17,15 @@ import {
   StoreOpenError,
 } from '@harmonia/core';
 import type { FaqAgent, FaqAgentOptions, SupportReply } from '@harmonia/support';
+import {
+  BACKEND_FLAGS,
+  type BackendFlagValues,
+  backendFlagsHelp,
+  resolveBackendFlags,
+} from '../backend-flags.js';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { findLocalServer, localCandidates, noServerHelp } from '../local-servers.js';
+import { explainRunError } from '../run-errors.js';
 import { effortOf, journalJson, mcpFromFlags, routeFromFlags } from './run.js';
 
 // The support bot, the FAQ index and the router load after the first line is on screen (LanceDB and the
@@ -24,10 +33,9 @@ import { effortOf, journalJson, mcpFromFlags, routeFromFlags } from './run.js';
 const faq = () => import('./faq.js');
 
 const OPTIONS = {
-  backend: { type: 'string' },
+  ...BACKEND_FLAGS,
   route: { type: 'string' },
   prices: { type: 'string' },
-  model: { type: 'string' },
   docs: { type: 'string' },
   product: { type: 'string' },
   monitor: { type: 'string' },
@@ -41,6 +49,8 @@ const OPTIONS = {
   journal: { type: 'string' },
   effort: { type: 'string' },
   'max-tokens': { type: 'string' },
+  'show-reasoning': { type: 'boolean' },
+  'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies FlagOptions;
 
@@ -54,29 +64,31 @@ closes tickets that keep pushing for off-topic content.
 Reads one question per line on stdin and prints each answer on stdout (prompts only when stdin is a terminal):
   harmonia start --backend script:FILE --docs DIR --db DIR < questions.txt
 The conversation is kept in a store and continues where it left off when you start again, until /reset.
-Type /reset to start a new conversation, /exit (or Ctrl-D) to leave.
+Type /reset to start a new conversation, /exit (or Ctrl-D) to leave. With no --backend and no
+$HARMONIA_BACKEND it looks for a model server on the default local ports (Ollama, vLLM, llama.cpp, LM Studio).
 
-  --backend SPEC  default $HARMONIA_BACKEND: http://127.0.0.1:11434 (Ollama), http://127.0.0.1:8000 (vLLM),
-                  native:/models/gpt-oss-20b (local checkpoint), ollama:MODEL, script:FILE
-  --route ARMS|FILE  instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
-                  20b-low=SPEC,…; FILE = JSON {arms, policy?, prices?}); --prices FILE sets the price table
-  --model NAME    model on the server (default: the first gpt-oss model it lists)
-  --docs DIR      docs folder (default: the bundled Harmonia docs)
-  --product NAME  what the bot supports, used in its instructions and refusal (default Harmonia)
-  --db PATH       LanceDB folder or URI (default $HARMONIA_DB or ~/.cache/harmonia/faq)
-  --embedder NAME use-lite (default) or hashing
-  --mcp NAME=SPEC an MCP server's tools as namespace NAME, next to faq (repeatable):
-                  NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
-  --monitor KIND  embedded (default: a small trained classifier, no second model), model (a second model judges
-                  with a rubric; --monitor-backend SPEC, default the bot's backend) or keyword (the rules only)
-  --effort LEVEL  reasoning effort: low, medium or high (default: the router's choice, else low)
-  --max-tokens N  tokens sampled per model call (a cap for small or synthetic models)
-  --monitor-model FILE
-                  a model from 'harmonia monitor train --docs DIR' (default: the bundled one)
-  --store PATH    where conversations and tickets are kept: a folder (embedded PostgreSQL, default
-                  ~/.cache/harmonia/store/start), postgres://USER@HOST/DB, or memory (forgotten on exit)
-  --max-replies N bot answers per conversation before it is closed and handed to a person (default 5)
-  --journal FILE  write one JSON line per model call with the rendered prompt text
+${backendFlagsHelp()}
+  --route ARMS|FILE     instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
+                        20b-low=SPEC,…; FILE = JSON {arms, policy?, prices?}); --prices FILE sets the price table
+  --effort LEVEL        reasoning effort: low, medium or high (default: the router's choice, else low)
+  --max-tokens N        tokens sampled per model call (default: the backend's; a cap for small or synthetic models)
+  --show-reasoning      show the model's reasoning (dimmed, on stderr) and every doc search it makes; for the
+                        person running the bot, never sent to a user
+  --no-color            plain text, no ANSI colours
+  --docs DIR            docs folder (default: the bundled Harmonia docs)
+  --product NAME        what the bot supports, used in its instructions and refusal (default Harmonia)
+  --db PATH             LanceDB folder or URI (default $HARMONIA_DB or ~/.cache/harmonia/faq)
+  --embedder NAME       use-lite (default) or hashing
+  --mcp NAME=SPEC       an MCP server's tools as namespace NAME, next to faq (repeatable):
+                        NAME=stdio:COMMAND ARGS… (one quoted argument) or NAME=http://HOST:PORT/mcp
+  --monitor KIND        embedded (default: a small trained classifier, no second model), model (a second model
+                        judges with a rubric; --monitor-backend SPEC, default the bot's backend) or keyword
+                        (the rules only)
+  --monitor-model FILE  a model from 'harmonia monitor train --docs DIR' (default: the bundled one)
+  --store PATH          where conversations and tickets are kept: a folder (embedded PostgreSQL, default
+                        ~/.cache/harmonia/store/start), postgres://USER@HOST/DB, or memory (forgotten on exit)
+  --max-replies N       bot answers per conversation before it is closed and handed to a person (default 5)
+  --journal FILE        write one JSON line per model call with the rendered prompt text
 `;
 
 export const startCommand: Command = {
@@ -124,16 +136,22 @@ export const startCommand: Command = {
     const progress = ticker(io);
     progress.start('Loading Harmonia');
     const { embedderOf, fail, resolveBackend } = await faq();
+    const { BACKEND_HELP } = await import('@harmonia/support');
     const { createFaqAgent, ModelMonitor } = await import('@harmonia/support');
     const { createRoutedBackend } = await import('@harmonia/router');
     try {
-      progress.start('Connecting to the model backend');
+      const named = spec ?? process.env.HARMONIA_BACKEND ?? '';
+      progress.start(
+        named.startsWith('native:')
+          ? `Loading the checkpoint ${named.slice('native:'.length)} (the native engine)`
+          : 'Connecting to the model backend',
+      );
       const backend = route
         ? await createRoutedBackend(route.config, {
             ...(values.model ? { flags: { model: values.model } } : {}),
             ...(route.prices ? { prices: route.prices } : {}),
           })
-        : await resolveBackend(spec, values.model);
+        : await backendOf({ ...values, backend: spec }, BACKEND_HELP);
       progress.start('Indexing the docs (the first start embeds them; later starts reuse the index)');
       store = await openStore(values.store ?? join(defaultStorePath(), 'start'));
       agent = await createFaqAgent({
@@ -196,6 +214,13 @@ export const startCommand: Command = {
           : `(continuing your conversation: ${asked} question${asked === 1 ? '' : 's'} so far; /reset starts over)\n`,
       );
     }
+    const color = interactive && !values['no-color'] && !process.env.NO_COLOR;
+    const show: ShowOptions = {
+      stream: interactive,
+      reasoning: values['show-reasoning'] === true,
+      dim: (t) => (color ? `\x1b[2m${t}\x1b[22m` : t),
+      ...(maxTokens ? { maxTokens } : {}),
+    };
     const onModelCall = journal
       ? (info: Parameters<typeof journalJson>[0]) => journal.write(`${journalJson(info)}\n`)
       : undefined;
@@ -207,7 +232,7 @@ export const startCommand: Command = {
         if (q === '/reset') {
           session++;
           if (interactive) io.stdout.write('(new conversation)\n');
-        } else if (q) await answer(agent, `terminal-${session}`, q, io, interactive, onModelCall);
+        } else if (q) await answer(agent, `terminal-${session}`, q, io, show, onModelCall);
         prompt();
       }
     } finally {
@@ -221,6 +246,26 @@ export const startCommand: Command = {
     return 0;
   },
 };
+
+/** The backend the flags name, with what to run to get one when it is not reachable. */
+async function backendOf(v: BackendFlagValues, help: string): Promise<Backend> {
+  try {
+    return (await resolveBackendFlags(v)).backend;
+  } catch (err) {
+    if (err instanceof BackendUnavailableError)
+      throw new BackendUnavailableError(`${err.message}\n\n${help}`);
+    throw err;
+  }
+}
+
+interface ShowOptions {
+  /** A terminal: stream the answer, spinner while the model works. */
+  stream: boolean;
+  /** --show-reasoning: the model's reasoning and every search, dimmed on stderr. */
+  reasoning: boolean;
+  dim: (text: string) => string;
+  maxTokens?: number;
+}
 
 function monitorChoice(kind: string | undefined, modelFile: string | undefined): FaqAgentOptions['monitor'] {
   if (kind !== undefined && kind !== 'embedded' && kind !== 'keyword')
@@ -241,24 +286,43 @@ async function answer(
   id: string,
   q: string,
   io: CliIO,
-  stream: boolean,
+  show: ShowOptions,
   onModelCall?: (info: Parameters<typeof journalJson>[0]) => void,
 ) {
+  const { stream } = show;
   let shown = '';
   let reply: SupportReply | undefined;
   // On a terminal, a spinner until the answer starts, naming the doc searches as they happen.
   const wait = stream ? ticker(io) : undefined;
   wait?.start('Thinking');
+  // --show-reasoning: reasoning text on stderr, ended with a newline before anything else is shown.
+  let reasoningOpen = false;
+  const endReasoning = () => {
+    if (reasoningOpen) io.stderr.write('\n');
+    reasoningOpen = false;
+  };
   try {
     for await (const ev of agent.bot.stream(id, q, undefined, {
       ...(onModelCall ? { onModelCall } : {}),
       progress: stream,
+      reasoning: show.reasoning,
     })) {
       if (ev.type === 'done') reply = ev.reply;
-      else if (ev.type === 'searching') {
-        wait?.start(ev.query ? `Searching the docs for "${ev.query.slice(0, 60)}"` : 'Searching the docs');
+      else if (ev.type === 'reasoning') {
+        wait?.stop();
+        if (!reasoningOpen) io.stderr.write(show.dim('[reasoning] '));
+        reasoningOpen = true;
+        io.stderr.write(show.dim(ev.delta));
+      } else if (ev.type === 'searching') {
+        endReasoning();
+        const what = ev.query ? `Searching the docs for "${ev.query.slice(0, 60)}"` : 'Searching the docs';
+        if (wait) wait.start(what);
+        else if (show.reasoning) io.stderr.write(show.dim(`${what}\n`));
       } else if (stream) {
-        if (ev.text) wait?.stop();
+        if (ev.text) {
+          wait?.stop();
+          endReasoning();
+        }
         // Text events carry the whole visible answer; print what is new, or start over when it was replaced.
         if (ev.text.startsWith(shown)) io.stdout.write(ev.text.slice(shown.length));
         else io.stdout.write(`\n[answer withdrawn]\n${ev.text}`);
@@ -267,11 +331,15 @@ async function answer(
     }
   } catch (err) {
     wait?.stop();
+    endReasoning();
     if (shown) io.stdout.write('\n');
-    (await faq()).fail(io, err);
+    const explained = explainRunError(err, { maxTokens: show.maxTokens });
+    if (explained) io.stderr.write(`${explained}\n`);
+    else (await faq()).fail(io, err);
     return;
   }
   wait?.stop();
+  endReasoning();
   if (!reply) return;
   io.stdout.write(stream ? '\n' : `${reply.text}\n`);
   for (const cid of reply.citations) {
