@@ -7,7 +7,9 @@ import { fnv1a, mix32 } from './hash.js';
 
 /**
  * One training/eval row, as users log it. `prompt` is required; labels are any of: `weak_correct` +
- * `strong_correct` (did 20b / 120b answer correctly), `level` (1–5 difficulty), explicit `model` and `effort`.
+ * `strong_correct` (did 20b / 120b answer correctly), `level` (1–5 difficulty), explicit `model` and `effort`, and
+ * per-effort outcomes of one model: `correct_low|medium|high` (was the answer at that effort correct) or
+ * `answer_low|medium|high` (the final answer at that effort, when no grader is at hand).
  */
 export interface RouterRow {
   id?: string;
@@ -19,6 +21,12 @@ export interface RouterRow {
   level?: number;
   model?: ModelSize;
   effort?: ReasoningEffort;
+  correct_low?: boolean;
+  correct_medium?: boolean;
+  correct_high?: boolean;
+  answer_low?: string;
+  answer_medium?: string;
+  answer_high?: string;
 }
 
 export interface Dataset {
@@ -55,6 +63,43 @@ export function effortFromLevel(level: number): 0 | 1 | 2 {
   return level <= 1 ? 0 : level <= 3 ? 1 : 2;
 }
 
+const EFFORT_NAMES = ['low', 'medium', 'high'] as const;
+
+function normalAnswer(a: string): string {
+  return a
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/[.\s]+$/, '');
+}
+
+/**
+ * The effort a row needs, from one model's answers at low / medium / high effort:
+ *   - with graded answers (`correct_*`): the lowest effort whose answer was correct; none correct → no label
+ *     (more effort did not help, so the row says nothing about effort);
+ *   - with answers only (`answer_*`, `answer_high` required): the lowest effort from which every higher effort
+ *     gives the same answer as high — where the answers stop differing. An effort left out is skipped.
+ * Returns undefined when the row carries neither.
+ */
+export function effortFromOutcomes(row: RouterRow): 0 | 1 | 2 | undefined {
+  const graded = EFFORT_NAMES.map((e) => row[`correct_${e}`]);
+  if (graded.some((c) => c !== undefined)) {
+    const first = graded.indexOf(true);
+    return first < 0 ? undefined : (first as 0 | 1 | 2);
+  }
+  const answers = EFFORT_NAMES.map((e) => row[`answer_${e}`]);
+  const high = answers[2];
+  if (high === undefined) return undefined;
+  let need: 0 | 1 | 2 = 2;
+  for (let i = 1; i >= 0; i--) {
+    const a = answers[i];
+    if (a === undefined) continue;
+    if (normalAnswer(a) !== normalAnswer(high)) break;
+    need = i as 0 | 1;
+  }
+  return need;
+}
+
 function checkRow(raw: unknown, where: string): RouterRow {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new RouterDataError(`${where}: not a JSON object`);
@@ -73,9 +118,14 @@ function checkRow(raw: unknown, where: string): RouterRow {
     throw new RouterDataError(`${where}: "model" must be "20b" or "120b"`);
   if (r.effort !== undefined && !(typeof r.effort === 'string' && r.effort in EFFORT_INDEX))
     throw new RouterDataError(`${where}: "effort" must be "low", "medium" or "high"`);
-  for (const k of ['id', 'source', 'subject'])
+  for (const k of ['id', 'source', 'subject', 'answer_low', 'answer_medium', 'answer_high'])
     if (r[k] !== undefined && typeof r[k] !== 'string')
       throw new RouterDataError(`${where}: "${k}" must be a string`);
+  for (const k of ['correct_low', 'correct_medium', 'correct_high'])
+    if (r[k] !== undefined && typeof r[k] !== 'boolean')
+      throw new RouterDataError(`${where}: "${k}" must be true/false`);
+  if (r.answer_high === undefined && (r.answer_low !== undefined || r.answer_medium !== undefined))
+    throw new RouterDataError(`${where}: "answer_high" is required with "answer_low"/"answer_medium"`);
   return r as unknown as RouterRow;
 }
 
@@ -133,7 +183,9 @@ export function toExample(row: RouterRow, datasetName: string, index: number): E
     ex.weakCorrect = row.weak_correct;
     ex.strongCorrect = row.strong_correct;
   }
+  const fromOutcomes = row.effort ? undefined : effortFromOutcomes(row);
   if (row.effort) ex.effort = EFFORT_INDEX[row.effort];
+  else if (fromOutcomes !== undefined) ex.effort = fromOutcomes;
   else if (row.level !== undefined) ex.effort = effortFromLevel(row.level);
   return ex.size === undefined && ex.effort === undefined ? undefined : ex;
 }

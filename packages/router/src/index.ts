@@ -23,6 +23,7 @@ export {
   type Dataset,
   type Example,
   effortFromLevel,
+  effortFromOutcomes,
   parseRows,
   RouterDataError,
   type RouterRow,
