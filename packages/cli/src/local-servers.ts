@@ -50,7 +50,7 @@ Or try Harmonia without a model:
   1. a scripted model (answers you write, in the Harmony format):
        harmonia start --backend script:${demo}
   2. a synthetic checkpoint (random weights in the real format: the native engine runs, the words are noise):
-       harmonia engine synth --out /tmp/tiny --preset tiny
-       harmonia chat --backend native:/tmp/tiny --max-tokens 64
+       harmonia engine synth --out /tmp/tiny --preset tiny --vocab 201088
+       harmonia start --backend native:/tmp/tiny --max-tokens 64
 `;
 }

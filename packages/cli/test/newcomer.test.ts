@@ -106,7 +106,9 @@ describe.skipIf(!hasTmux)('harmonia start in a terminal', () => {
     expect(screen).toContain('No model server answered');
     expect(screen).toContain('ollama pull gpt-oss:20b');
     expect(screen).toMatch(/harmonia start --backend script:\S*start-demo\.json/);
-    expect(screen).toContain('harmonia engine synth --out /tmp/tiny');
+    // The real vocabulary: 'tiny' alone has 256 tokens, and Harmony's special tokens would not fit.
+    expect(screen).toContain('harmonia engine synth --out /tmp/tiny --preset tiny --vocab 201088');
+    expect(screen).toContain('harmonia start --backend native:/tmp/tiny --max-tokens 64');
     expect(t.stats().firstText).toBeLessThan(budget());
     expect(t.stats().longestStill).toBeLessThan(budget());
   });

@@ -168,6 +168,7 @@ function alternatives(id: ServerIdentity, picked: Backend, apiKey: string | unde
       );
       break;
     case 'lmstudio':
+    case 'harmonia':
       add('Responses API', new ResponsesBackend({ baseURL: v1, model, ...key }));
       break;
     default:

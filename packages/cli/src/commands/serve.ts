@@ -2,6 +2,10 @@
  * `harmonia serve --backend SPEC [--tools browser,python] [--host H] [--port P] [--api-key KEY]`: an
  * OpenAI-compatible HTTP API (Responses, Chat Completions, models) over one backend, with the built-in tools run
  * server-side. Runs until SIGINT/SIGTERM.
+ *
+ * Two keys, one name each: the key clients must send is `--api-key` / `$HARMONIA_SERVE_API_KEY` (as `--api-key`
+ * means on vLLM and llama-server); the key sent to the model server is `--backend-api-key`, else
+ * `$HARMONIA_API_KEY` for the backend `$HARMONIA_BACKEND` names, as in every other command.
  */
 import {
   type Backend,
@@ -30,6 +34,7 @@ const FLAGS = {
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string', default: '8000' },
   'api-key': { type: 'string' },
+  'backend-api-key': { type: 'string' },
   effort: { type: 'string', default: 'medium' },
   'hide-reasoning': { type: 'boolean', default: false },
   models: { type: 'string' },
@@ -46,6 +51,7 @@ Every model name is served by the backend; with --route a model name picks its a
 gpt-oss-120b → a 120b arm) and 'auto' or any other name lets the router choose.
 
   --backend SPEC        URL, chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE, native:DIR
+                        (default $HARMONIA_BACKEND)
   --route ARMS|FILE     instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
                         20b-low=SPEC,…; FILE = JSON {arms, policy?, prices?}); --prices FILE sets the price table
   --model NAME          model for URL backends (default: the first one the server lists)
@@ -53,7 +59,10 @@ gpt-oss-120b → a 120b arm) and 'auto' or any other name lets the router choose
   --tools LIST          built-in tools run server-side: browser, python
   --host HOST           address to listen on (default 127.0.0.1)
   --port PORT           port (default 8000; 0 picks a free one)
-  --api-key KEY         require 'Authorization: Bearer KEY' (default: $HARMONIA_API_KEY, else none)
+  --api-key KEY         the key clients must send ('Authorization: Bearer KEY'; default $HARMONIA_SERVE_API_KEY,
+                        else none)
+  --backend-api-key KEY the key sent to the model server (default $HARMONIA_API_KEY when the backend is
+                        $HARMONIA_BACKEND; hosted APIs: OPENAI_/OPENROUTER_/GROQ_API_KEY for their own host)
   --effort LEVEL        reasoning effort when a request sets none: low, medium, high (default medium)
   --hide-reasoning      never return reasoning text (public deployments)
   --models LIST         names listed by GET /v1/models (default gpt-oss)
@@ -70,14 +79,21 @@ export interface RunningServer {
 }
 
 /** Starts the server from flags; resolves once it listens (the URL is printed on stdout). */
-export async function startServe(args: string[], io: CliIO): Promise<RunningServer> {
+export async function startServe(
+  args: string[],
+  io: CliIO,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningServer> {
   const v = parseFlags(args, FLAGS).values;
   if (v.backend && v.route) throw new UsageError('give --backend or --route, not both');
   if (v.prices && !v.route) throw new UsageError('--prices needs --route');
-  if (!v.backend && !v.route)
+  const backendSpec = v.backend ?? (v.route ? undefined : env.HARMONIA_BACKEND);
+  if (!backendSpec && !v.route)
     throw new UsageError(
-      '--backend is required (URL, ollama:MODEL, script:FILE or native:DIR), or --route ARMS',
+      '--backend is required (URL, ollama:MODEL, script:FILE or native:DIR; or set HARMONIA_BACKEND), or --route ARMS',
     );
+  const keys = serveKeys(v, env);
+  if (keys.notice) io.stderr.write(`${keys.notice}\n`);
   const route = v.route ? routeFromFlags(v.route, v.prices) : undefined;
   const port = Number(v.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -90,7 +106,7 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
       throw new UsageError('--max-turns must be a positive integer');
   }
   const effort = effortOf(v.effort);
-  const spec = v.backend ? parseBackendSpec(v.backend) : undefined;
+  const spec = backendSpec ? parseBackendSpec(backendSpec) : undefined;
   const mcp = mcpFromFlags(v.mcp).map((c) => new McpNamespace(c));
   const loaded = await resolveTools(v.tools);
   const tools: ToolNamespace[] = [];
@@ -121,14 +137,21 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
     ...(v.model ? { model: v.model } : {}),
     ...(v.profile ? { profile: v.profile } : {}),
   };
+  // The model server's key: --backend-api-key for every backend; $HARMONIA_API_KEY only for $HARMONIA_BACKEND.
+  const keyFor = (s: string) => {
+    const k =
+      v['backend-api-key'] ??
+      (keys.envKeyIsOutbound && s === env.HARMONIA_BACKEND ? env.HARMONIA_API_KEY : undefined);
+    return k ? { ...backendFlags, apiKey: k } : backendFlags;
+  };
   // With a store, routing decisions are recorded there and stay sticky across restarts and replicas.
   const backend = route
     ? await createRoutedBackend(route.config, {
-        flags: backendFlags,
+        flags: v['backend-api-key'] ? { ...backendFlags, apiKey: v['backend-api-key'] } : backendFlags,
         ...(route.prices ? { prices: route.prices } : {}),
         ...(store ? { store } : {}),
       })
-    : await backendFromSpec(spec as BackendSpec, backendFlags);
+    : await backendFromSpec(spec as BackendSpec, keyFor(backendSpec as string));
   // With --route each arm also answers to its own model name (gpt-oss-120b → a 120b arm); 'auto' routes.
   let arms: Record<string, ServedArm> | undefined;
   if (route) {
@@ -138,14 +161,14 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
       if (typeof armSpec !== 'string') continue;
       let b = bySpec.get(armSpec);
       if (!b) {
-        b = backendFromSpec(armSpec, backendFlags);
+        b = backendFromSpec(armSpec, keyFor(armSpec));
         bySpec.set(armSpec, b);
       }
       const armEffort = /-(low|medium|high)$/.exec(name)?.[1] as ReasoningEffort | undefined;
       arms[name] = { backend: await b, ...(armEffort ? { effort: armEffort } : {}) };
     }
   }
-  const apiKey = v['api-key'] ?? process.env.HARMONIA_API_KEY;
+  const apiKey = keys.inbound;
   const server = createHarmoniaServer({
     backend,
     ...(arms ? { arms } : {}),
@@ -183,6 +206,27 @@ export async function startServe(args: string[], io: CliIO): Promise<RunningServ
       await store?.dispose?.();
     },
   };
+}
+
+/**
+ * Which key is which. `$HARMONIA_API_KEY` used to be serve's client key; everywhere else it is the key sent to a
+ * model server. When it is the only key set, serve keeps the old meaning (a server that required a key still
+ * does) and says so in one line; with `--api-key` or `$HARMONIA_SERVE_API_KEY` it is the model server's key.
+ */
+export function serveKeys(
+  v: { 'api-key'?: string | undefined },
+  env: NodeJS.ProcessEnv,
+): { inbound?: string; envKeyIsOutbound: boolean; notice?: string } {
+  const inbound = v['api-key'] ?? env.HARMONIA_SERVE_API_KEY;
+  if (inbound) return { inbound, envKeyIsOutbound: true };
+  if (env.HARMONIA_API_KEY)
+    return {
+      inbound: env.HARMONIA_API_KEY,
+      envKeyIsOutbound: false,
+      notice:
+        'harmonia serve: requiring $HARMONIA_API_KEY from clients as before; set HARMONIA_SERVE_API_KEY (or --api-key) for that, as $HARMONIA_API_KEY is the key sent to model servers.',
+    };
+  return { envKeyIsOutbound: true };
 }
 
 export const serveCommand: Command = {

@@ -5,11 +5,13 @@
  *   vLLM       GET /version        vllm/entrypoints/openai/api_server.py (`show_version`)
  *   Ollama     GET /api/version    server/routes.go `GenerateRoutes` (llama.cpp has no /api/version)
  *   LM Studio  GET /api/v0/models  its native REST API (closed source; lmstudio.ai docs, lmstudio-js)
+ *   Harmonia   GET /v1/models      models `owned_by: "harmonia"` (`harmonia serve`, packages/server); it has
+ *                                  Chat Completions and Responses, no /v1/completions
  * anything else answering /v1/models is a generic OpenAI-compatible server. The probes run in parallel.
  */
 import { authHeaders, causeOf } from './http.js';
 
-export type ServerKind = 'llamacpp' | 'vllm' | 'ollama' | 'lmstudio' | 'openai-compatible';
+export type ServerKind = 'llamacpp' | 'vllm' | 'ollama' | 'lmstudio' | 'harmonia' | 'openai-compatible';
 
 export interface ServerIdentity {
   kind: ServerKind;
@@ -60,9 +62,10 @@ export async function identifyServer(
     getJson<{ version?: unknown }>(`${root}/version`, t, k),
     getJson<{ version?: unknown }>(`${root}/api/version`, t, k),
     getJson<{ data?: unknown }>(`${root}/api/v0/models`, t, k),
-    getJson<{ data?: { id: string }[] }>(`${root}/v1/models`, t, k),
+    getJson<{ data?: { id: string; owned_by?: unknown }[] }>(`${root}/v1/models`, t, k),
   ]);
   const ids = models.ok && Array.isArray(models.body.data) ? models.body.data.map((m) => m.id) : [];
+  const owners = models.ok && Array.isArray(models.body.data) ? models.body.data.map((m) => m.owned_by) : [];
   if (
     props.ok &&
     isObject(props.body) &&
@@ -119,11 +122,26 @@ export async function identifyServer(
       error: '',
     };
   }
+  if (models.ok && owners.length > 0 && owners.every((o) => o === 'harmonia')) {
+    return {
+      identity: {
+        kind: 'harmonia',
+        root,
+        models: ids,
+        evidence: 'GET /v1/models answered, owned_by harmonia',
+      },
+      error: '',
+    };
+  }
   if (models.ok) {
     return {
       identity: { kind: 'openai-compatible', root, models: ids, evidence: 'GET /v1/models answered' },
       error: '',
     };
   }
+  if (models.status === 401 || models.status === 403)
+    return {
+      error: `${models.error}: it wants a key; give --api-key KEY, or HARMONIA_API_KEY with HARMONIA_BACKEND`,
+    };
   return { error: models.error };
 }

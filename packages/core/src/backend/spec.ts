@@ -204,6 +204,8 @@ export function profileForKind(kind: ServerIdentity['kind'], url: string): Capab
     case 'ollama':
     case 'lmstudio':
       return PROFILES[kind];
+    case 'harmonia':
+      return PROFILES.openai;
     default:
       return hosted(url)?.profile ?? guessProfile(url);
   }
@@ -274,6 +276,19 @@ export async function resolveUrl(url: string, flags: BackendFlags = {}): Promise
           ...retry,
         }),
         how: `LM Studio (${id.evidence}) → Chat Completions, profile lmstudio, model ${model}`,
+      };
+    case 'harmonia':
+      // Another Harmonia (`harmonia serve`): Chat Completions, reasoning passed back as `reasoning`.
+      return {
+        identity: id,
+        backend: new ChatCompletionsBackend({
+          baseURL: `${id.root}/v1`,
+          model,
+          apiKey,
+          profile: PROFILES.openai,
+          ...retry,
+        }),
+        how: `harmonia serve (${id.evidence}) → Chat Completions, profile openai, model ${model}`,
       };
     default:
       return {
