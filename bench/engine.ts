@@ -9,9 +9,10 @@
  *   node --import tsx bench/engine.ts [--layers 2] [--prompt 128] [--decode 32] [--rounds 3] [--dir PATH] [--keep]
  *                                     [--prefill fp32,int8,bf16] [--threads 1,2] [--weights copy|mmap] [--no-llama]
  *
- * `--prefill` lists the prefill precisions measured (rows "harmonia" = fp32, "harmonia, int8 prefill",
- * "harmonia, bf16 prefill"); decode is fp32 in every row. `--weights` is the engine's `weights` option (default
- * `copy`: huge-page memory, like the bandwidth probe's buffer).
+ * `--prefill` lists the precisions measured (default fp32,int8): rows "harmonia" = exact fp32 prefill and
+ * decode, "harmonia, int8" = `prefill: 'int8'` and `decode: 'int8'` (int8 activations for the MXFP4 experts, as
+ * llama.cpp computes them on the CPU), "harmonia, bf16 prefill" = bf16 prefill with fp32 decode. `--weights` is
+ * the engine's `weights` option (default `copy`: huge-page memory, like the bandwidth probe's buffer).
  */
 import { execSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -36,7 +37,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string', default: '/tmp/harmonia-bench-engine' },
     keep: { type: 'boolean', default: false },
     'no-llama': { type: 'boolean', default: false },
-    prefill: { type: 'string', default: 'fp32,int8,bf16' },
+    prefill: { type: 'string', default: 'fp32,int8' },
     threads: { type: 'string', default: '1,2' },
     weights: { type: 'string', default: 'copy' },
   },
@@ -112,6 +113,7 @@ async function ours(threads: number, maxLayers?: number, prefill: Precision = 'f
     threads,
     pin: true,
     prefill,
+    decode: prefill === 'int8' ? 'int8' : 'fp32',
     weights: args.weights === 'mmap' ? 'mmap' : 'copy',
     ...(maxLayers ? { maxLayers } : {}),
   });
@@ -148,7 +150,7 @@ for (const prefill of PRECISIONS) {
     probe(3);
     results[`${label[prefill]}-${threads}`] = r;
     console.log(
-      `ours   ${threads}T${prefill === 'fp32' ? '' : `, ${prefill} prefill`}: prefill ${r.prefill.toFixed(1)} tok/s, decode ${r.decode.toFixed(2)} tok/s`,
+      `ours   ${threads}T${prefill === 'fp32' ? '' : prefill === 'int8' ? ', int8' : `, ${prefill} prefill`}: prefill ${r.prefill.toFixed(1)} tok/s, decode ${r.decode.toFixed(2)} tok/s`,
     );
   }
 }
@@ -241,7 +243,7 @@ for (const key of Object.keys(results)) {
       ? `${(r.prefill / peer.prefill).toFixed(2)}x / ${(r.decode / peer.decode).toFixed(2)}x`
       : '';
   console.log(
-    `| ${who === 'ours' ? 'harmonia' : who === 'ours/bf16' ? 'harmonia, bf16 prefill' : who === 'ours/int8' ? 'harmonia, int8 prefill' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
+    `| ${who === 'ours' ? 'harmonia' : who === 'ours/bf16' ? 'harmonia, bf16 prefill' : who === 'ours/int8' ? 'harmonia, int8' : 'llama.cpp'} | ${t} | ${r.prefill.toFixed(1)} | ${r.decode.toFixed(2)} | ${gbs.toFixed(1)} | ${((100 * gbs) / bw[Number(t)]!).toFixed(0)}% | ${ratio} |`,
   );
 }
 console.log(

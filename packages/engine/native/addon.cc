@@ -255,6 +255,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
         opts.prefill_bf16 = mode == "bf16";
         opts.prefill_int8 = mode == "int8";
       }
+      if (o.Get("decode").IsString()) opts.decode_int8 = o.Get("decode").As<Napi::String>().Utf8Value() == "int8";
       if (o.Get("populate").IsBoolean()) opts.populate = o.Get("populate").As<Napi::Boolean>().Value();
       if (o.Get("weights").IsString()) opts.copy_weights = o.Get("weights").As<Napi::String>().Utf8Value() == "copy";
       if (o.Get("maxBatch").IsNumber()) opts.max_batch = o.Get("maxBatch").As<Napi::Number>().Int32Value();
@@ -332,6 +333,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
     r.Set("kernels", s_->model->kernel_name());
     r.Set("threads", s_->model->threads());
     r.Set("prefill", s_->model->prefill_mode());
+    r.Set("decode", s_->model->decode_mode());
     r.Set("cachedTokens", static_cast<double>(s_->model->cached().size()));
     return r;
   }

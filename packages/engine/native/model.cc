@@ -328,7 +328,7 @@ void Model::attention_block(Layer& L, bool sliding, int T, int pos0, Work& w) {
   const int H = c.hidden, hd = c.head_dim, nq = c.n_heads * hd, nkv = c.n_kv_heads * hd;
   const int qpk = c.n_heads / c.n_kv_heads;
   for (int t = 0; t < T; t++) rmsnorm(&w.x[t * H], L.attn_norm.data(), &w.xn[t * H], H, c.rms_eps);
-  const bool q8 = use_int8(T) && !L.q_q8.wt.empty();
+  const bool q8 = T > 1 && use_int8(T) && !L.q_q8.wt.empty();
   if (q8) {
     matmul_q8(w.xn.data(), T, H, {{&L.q_q8, w.q.data()}, {&L.k_q8, w.k.data()}, {&L.v_q8, w.v.data()}});
   } else if (use_bf16(T)) {
@@ -435,19 +435,38 @@ void Model::experts_block(const Layer& L, int T, const Routing& rt, Work& w) {
       if (bf) to_bf16(src, &gx16[static_cast<size_t>(offset[e] + j) * H], H);
       else split_mxfp4_input(src, &gx[static_cast<size_t>(offset[e] + j) * H], H);
     }
-  // int8 activations per expert (its own packed tile layout).
+  // int8 activations per expert (its own packed tile layout); a few rows (decode) on this thread.
   auto quantize = [&](const float* X, int K, uint8_t* out) {
-    pool_->run(static_cast<int>(active.size()), [&](int i) {
+    auto one = [&](int i) {
       const int e = active[i];
       kernels_->quantize_q8(X + static_cast<size_t>(offset[e]) * K, offset[e + 1] - offset[e], K,
                             out + q8_bytes(offset[e], K));
-    });
+    };
+    if (R <= 8) {
+      for (size_t i = 0; i < active.size(); i++) one(static_cast<int>(i));
+    } else {
+      pool_->run(static_cast<int>(active.size()), one);
+    }
   };
   if (q8) quantize(gx.data(), H, gxq.data());
 
+  const float limit = static_cast<float>(c.swiglu_limit), alpha = static_cast<float>(c.swiglu_alpha);
+  // SwiGLU of gathered rows j, outputs [i0, i1), and mlp2's input in split order (whole 32-element blocks).
+  auto activate = [&](int j, int e, int i0, int i1) {
+    const float* hb = &L.mlp1_b[static_cast<size_t>(e) * 2 * I];
+    const float* hr = &h1[static_cast<size_t>(j) * 2 * I];
+    float* ar = &a[static_cast<size_t>(j) * I];
+    kernels_->swiglu(hr + 2 * i0, hb + 2 * i0, i1 - i0, limit, alpha, ar + i0);
+    if (bf) to_bf16(ar + i0, &as16[static_cast<size_t>(j) * I + i0], i1 - i0);
+    else split_mxfp4_input(ar + i0, &as[static_cast<size_t>(j) * I + i0], i1 - i0);
+  };
+  // Decode: each mlp1 task applies SwiGLU to the rows it just produced (chunks of 64 rows = 32 outputs), so
+  // the activation costs no parallel section of its own.
+  const bool fuse = T == 1 && I % 32 == 0;
   auto run_experts = [&](int rows, int K, const uint8_t* blocks, const uint8_t* scales, const float* X,
-                         const uint8_t* Xq, float* Y) {
-    const int chunk = R > 8 ? 32 : std::max(16, rows / (pool_->size() * 4));
+                         const uint8_t* Xq, float* Y, bool fused) {
+    int chunk = R > 8 ? 32 : std::max(16, rows / (pool_->size() * 4));
+    if (fused) chunk = (chunk + 63) / 64 * 64;
     const int per = (rows + chunk - 1) / chunk;
     const size_t bpe = static_cast<size_t>(rows) * (K / 32);  // blocks (and scales) per expert
     pool_->run(static_cast<int>(active.size()) * per, [&](int task) {
@@ -465,28 +484,23 @@ void Model::experts_block(const Layer& L, int T, const Routing& rt, Work& w) {
         kernels_->matmul_mxfp4(blocks + e * bpe * 16, scales + e * bpe, K, X + static_cast<size_t>(offset[e]) * K,
                                K, n, Ye, rows, r0, r1);
       }
+      if (fused)
+        for (int j = offset[e]; j < offset[e + 1]; j++) activate(j, e, r0 / 2, r1 / 2);
     });
   };
-  run_experts(2 * I, H, L.mlp1_blocks, L.mlp1_scales, gx.data(), gxq.data(), h1.data());
-  const float limit = static_cast<float>(c.swiglu_limit), alpha = static_cast<float>(c.swiglu_alpha);
+  run_experts(2 * I, H, L.mlp1_blocks, L.mlp1_scales, gx.data(), gxq.data(), h1.data(), fuse);
   // Row j of the gathered batch belongs to the expert whose [offset[e], offset[e+1]) holds it.
   std::vector<int> row_expert(R);
   for (int e : active)
     for (int j = offset[e]; j < offset[e + 1]; j++) row_expert[j] = e;
-  const int row_tasks = std::min(R, 4 * pool_->size());
-  pool_->run(R > 1 ? row_tasks : 1, [&](int task) {
-    for (int j = task; j < R; j += row_tasks) {
-      const int e = row_expert[j];
-      const float* hb = &L.mlp1_b[static_cast<size_t>(e) * 2 * I];
-      const float* hr = &h1[static_cast<size_t>(j) * 2 * I];
-      float* ar = &a[static_cast<size_t>(j) * I];
-      kernels_->swiglu(hr, hb, I, limit, alpha, ar);
-      if (bf) to_bf16(ar, &as16[static_cast<size_t>(j) * I], I);
-      else split_mxfp4_input(ar, &as[static_cast<size_t>(j) * I], I);
-    }
-  });
+  if (!fuse) {
+    const int row_tasks = std::min(R, 4 * pool_->size());
+    pool_->run(R > 1 ? row_tasks : 1, [&](int task) {
+      for (int j = task; j < R; j += row_tasks) activate(j, row_expert[j], 0, I);
+    });
+  }
   if (q8) quantize(as.data(), I, asq.data());
-  run_experts(H, I, L.mlp2_blocks, L.mlp2_scales, as.data(), asq.data(), h2.data());
+  run_experts(H, I, L.mlp2_blocks, L.mlp2_scales, as.data(), asq.data(), h2.data(), false);
   // Each token's experts in routing order (the order the sum was always taken in), tokens in parallel.
   std::vector<std::vector<int>> token_rows(T);
   for (int e : active)

@@ -53,6 +53,7 @@ struct Options {
   bool copy_weights = false;  // read the files into anonymous huge-page memory instead of mapping them
   bool prefill_bf16 = false;  // multi-token chunks: bf16 activations + AVX512_BF16 dot products
   bool prefill_int8 = false;  // multi-token chunks: int8 activations for the MXFP4 experts (VNNI where present)
+  bool decode_int8 = false;   // one-token chunks: the same for the MXFP4 experts
 };
 
 struct SampleParams {
@@ -91,6 +92,7 @@ class Model {
   const Config& config() const { return cfg_; }
   const char* kernel_name() const { return kernels_->name; }
   const char* prefill_mode() const { return bf16k_ ? "bf16" : opts_.prefill_int8 ? "int8" : "fp32"; }
+  const char* decode_mode() const { return opts_.decode_int8 ? "int8" : "fp32"; }
   int threads() const { return pool_->size(); }
   std::atomic<bool> cancel{false};
 
@@ -119,7 +121,8 @@ class Model {
   void attention_block(Layer& L, bool sliding, int T, int pos0, Work& w);
   void route(const Layer& L, int T, Work& w, Routing& r);
   void experts_block(const Layer& L, int T, const Routing& r, Work& w);
-  bool use_int8(int T) const { return opts_.prefill_int8 && T > 1; }
+  // int8 activations for the MXFP4 experts of a T-token chunk (q/k/v/o too when T > 1).
+  bool use_int8(int T) const { return T > 1 ? opts_.prefill_int8 : opts_.decode_int8; }
   void matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy);
   // int8 prefill: quantizes X (T rows of K) once and multiplies by each of the int8 matrices.
   void matmul_q8(const float* X, int T, int K, std::initializer_list<std::pair<const Q8Dense*, float*>> mats);

@@ -4,7 +4,14 @@ export type { Checkpoint, CheckpointLayout, CheckpointTensors, LayerRefs, Tensor
 export { openCheckpoint } from './checkpoint.js';
 export type { ModelConfig } from './config.js';
 export { parseHfConfig, parseOriginalConfig, toHfConfig, toOriginalConfig } from './config.js';
-export type { EngineOptions, GenerateOptions, GenerateResult, PrefillPrecision, YarnMode } from './engine.js';
+export type {
+  DecodePrecision,
+  EngineOptions,
+  GenerateOptions,
+  GenerateResult,
+  PrefillPrecision,
+  YarnMode,
+} from './engine.js';
 export { NativeEngine } from './engine.js';
 export type { EngineErrorCode } from './errors.js';
 export { CheckpointError, EngineError, NativeUnavailableError } from './errors.js';

@@ -16,7 +16,13 @@ export interface NativeModel {
   cancel(): void;
   reset(): void;
   close(): void;
-  info(): { kernels: string; threads: number; cachedTokens: number; prefill: 'fp32' | 'bf16' | 'int8' };
+  info(): {
+    kernels: string;
+    threads: number;
+    cachedTokens: number;
+    prefill: 'fp32' | 'bf16' | 'int8';
+    decode: 'fp32' | 'int8';
+  };
 }
 
 export interface NativeSpec {
@@ -32,6 +38,7 @@ export interface NativeSpec {
     populate: boolean;
     weights: 'mmap' | 'copy';
     prefill: 'fp32' | 'bf16' | 'int8';
+    decode: 'fp32' | 'int8';
   };
 }
 
