@@ -230,4 +230,17 @@ describe.skipIf(!existsSync(BIN))('harmonia start < questions.txt (built CLI)', 
       expect(start.stdout, `start ${flag}`).toContain(`  ${flag}`);
     }
   });
+
+  it('--db db (a relative folder whose name starts with "db") is a local folder, not LanceDB Cloud', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'harmonia-start-db-'));
+    dirs.push(dir);
+    const script = join(dir, 'script.json');
+    await writeFile(script, JSON.stringify([H.analysis('Hi.') + H.final('Hello.')]));
+    const r = await sh(
+      `cd ${dir} && echo Hi | node ${BIN} start --store memory --backend script:${script} --embedder hashing --db db`,
+    );
+    expect(r.stderr).not.toContain('LanceDb Cloud');
+    expect(r.stdout).toBe('Hello.\n');
+    expect(existsSync(join(dir, 'db'))).toBe(true);
+  });
 });

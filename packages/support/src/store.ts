@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { relative, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { DocumentFileError, listDocumentFiles, readDocumentText } from '@harmonia/core';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from 'apache-arrow';
@@ -83,10 +83,10 @@ export class FaqIndex {
   ) {}
 
   static async open(opts: FaqIndexOptions): Promise<FaqIndex> {
-    const db = await lancedb.connect(
-      opts.uri,
-      opts.storageOptions ? { storageOptions: opts.storageOptions } : {},
-    );
+    // A plain path is made absolute: LanceDB takes any URI starting with "db" (a folder named db, dbs/…) for
+    // LanceDB Cloud and asks for an api_key.
+    const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(opts.uri) ? opts.uri : resolve(opts.uri);
+    const db = await lancedb.connect(uri, opts.storageOptions ? { storageOptions: opts.storageOptions } : {});
     const index = new FaqIndex(db, { ...opts, table: opts.table ?? 'faq' });
     if ((await db.tableNames()).includes(index.opts.table))
       index.table = await db.openTable(index.opts.table);
