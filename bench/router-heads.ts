@@ -1,11 +1,22 @@
 /**
- * Which head for the size decision: the router's hashed n-gram model, a head on the offline USE-lite sentence
- * embedder (@harmonia/support), or a calibrated combination of the two. 5-fold cross-validation on rows outside the
- * default held-out split (the held-out rows never take part), per source, beside length-only and random; plus the
- * embedder's latency per single query against the n-gram featuriser in the same run.
+ * Which head for the size decision, per source, chosen on cross-validation only. Heads, each fitted the same way
+ * (two logistic regressions, "only 120b right" and "only 20b right", scored by the expected gain p₁₂₀ − p₂₀):
+ *   - n-gram: the router's hashed word/char n-grams plus its 30 hand signals;
+ *   - hand: the 30 hand signals alone (length, digits, math/code markers, and the word-problem signals: quantities,
+ *     distinct numbers, operation words, units, percentages, fractions, money, conditions, "how many/much" …);
+ *   - word vectors: the mean of the monitor's USE-lite word vectors (128-d, distilled from USE-lite and shipped in
+ *     @harmonia/support's monitor model) — microseconds per prompt;
+ *   - USE-lite: the full offline sentence encoder (512-d) @harmonia/support ships — tens to hundreds of ms;
+ *   - stacked: a calibrated combination, logistic regressions on the four heads' out-of-fold gains (inner 4-fold CV
+ *     inside each training part, so the combiner never sees a score made on its own training rows).
+ * 5-fold CV (folds by a hash of the row id) on rows outside the default held-out split: the held-out rows never
+ * take part. Beside them: length-only, random (mean of 20 seeded orderings) and the oracle. Then the latency of
+ * each head's features for a single query, in the same run.
  *
- *   node --import tsx bench/router-heads.ts [--mmlu-every N]   (default 12: every 12th MMLU row, to bound time)
+ *   node --import tsx bench/router-heads.ts [--mmlu-every N] [--no-use-lite]
+ *   (default: every 12th MMLU row, to bound time; --no-use-lite skips the slow encoder)
  */
+import { readFileSync } from 'node:fs';
 import {
   binaryRoutingMetrics,
   type Example,
@@ -17,9 +28,11 @@ import {
   splitOf,
   toExamples,
 } from '@harmonia/router';
-import { UseLiteEmbedder } from '@harmonia/support';
+import { type MonitorModelJSON, UseLiteEmbedder, WordVectors, words } from '@harmonia/support';
 
-const every = Number(process.argv[process.argv.indexOf('--mmlu-every') + 1]) || 12;
+const arg = (name: string) => process.argv.indexOf(name);
+const every = Number(process.argv[arg('--mmlu-every') + 1]) || 12;
+const withUseLite = arg('--no-use-lite') < 0;
 const root = new URL('../packages/router/data/', import.meta.url).pathname;
 const datasets = ['benchmarks.jsonl.gz', 'support.jsonl'].map((f) => readDataset(`${root}${f}`));
 const rows0 = toExamples(datasets).filter(
@@ -28,16 +41,26 @@ const rows0 = toExamples(datasets).filter(
     splitOf(e.key, 0.2) !== 'holdout' &&
     (e.source !== 'mmlu' || i % every === 0),
 );
+
+// The monitor's distilled USE-lite word vectors, as shipped.
+const monitorPath = new URL('../packages/support/monitor/model.json', import.meta.url);
+const wv = WordVectors.fromJSON((JSON.parse(readFileSync(monitorPath, 'utf8')) as MonitorModelJSON).vectors);
+const wordVector = (t: string) => wv.sentence(words(t)) ?? new Float32Array(wv.dims);
+
 const embedder = new UseLiteEmbedder();
 const t0 = performance.now();
-const vectors = await embedder.embed(rows0.map((e) => e.prompt));
+const useVectors = withUseLite ? await embedder.embed(rows0.map((e) => e.prompt)) : [];
 const embedMs = (performance.now() - t0) / rows0.length;
 
-type Row = { e: Example; f: Features; v: number[] };
-const rows: Row[] = rows0.map((e, i) => ({ e, f: featurize(e.prompt), v: vectors[i] as number[] }));
+type Row = { e: Example; f: Features; hand: number[]; wv: number[]; use: number[] };
+const rows: Row[] = rows0.map((e, i) => {
+  const f = featurize(e.prompt);
+  return { e, f, hand: Array.from(f.dense), wv: Array.from(wordVector(e.prompt)), use: useVectors[i] ?? [] };
+});
 const sig = (z: number) => 1 / (1 + Math.exp(-z));
 const strongWins = (e: Example) => (e.strongCorrect && !e.weakCorrect ? 1 : 0);
 const weakWins = (e: Example) => (e.weakCorrect && !e.strongCorrect ? 1 : 0);
+type Scorer = (r: Row) => number;
 
 function shuffle(order: number[], rand: () => number) {
   for (let i = order.length - 1; i > 0; i--) {
@@ -47,7 +70,7 @@ function shuffle(order: number[], rand: () => number) {
 }
 
 /** Logistic regression on the hashed n-grams and dense signals (the router's features), seeded SGD. */
-function fitNgram(train: Row[], y: (e: Example) => number) {
+function fitNgram(train: Row[], y: (e: Example) => number): Scorer {
   const w = new Float64Array(1 << 15);
   const nd = train[0]?.f.dense.length ?? 0;
   const d = new Float64Array(nd);
@@ -76,70 +99,126 @@ function fitNgram(train: Row[], y: (e: Example) => number) {
   return score;
 }
 
-/** Logistic regression on the 512-d sentence embedding. */
-function fitEmbedding(train: Row[], y: (e: Example) => number) {
-  const w = new Float64Array(513);
+/** L2-regularised logistic regression on a dense vector, standardised on the training rows; seeded SGD. */
+function fitDense(
+  train: Row[],
+  x: (r: Row) => readonly number[],
+  y: (e: Example) => number,
+  epochs = 30,
+): Scorer {
+  const n = x(train[0] as Row).length;
+  const mean = new Float64Array(n);
+  const sd = new Float64Array(n);
+  for (const r of train) {
+    const v = x(r);
+    for (let k = 0; k < n; k++) mean[k] = (mean[k] as number) + (v[k] as number) / train.length;
+  }
+  for (const r of train) {
+    const v = x(r);
+    for (let k = 0; k < n; k++)
+      sd[k] = (sd[k] as number) + ((v[k] as number) - (mean[k] as number)) ** 2 / train.length;
+  }
+  for (let k = 0; k < n; k++) sd[k] = Math.sqrt(sd[k] as number) || 1;
+  const z = (r: Row) => x(r).map((v, k) => (v - (mean[k] as number)) / (sd[k] as number));
+  const cache = new Map<Row, number[]>();
+  const zc = (r: Row) => {
+    const hit = cache.get(r);
+    if (hit) return hit;
+    const v = z(r);
+    cache.set(r, v);
+    return v;
+  };
+  const w = new Float64Array(n + 1);
   const score = (r: Row) => {
-    let s = w[512] as number;
-    for (let k = 0; k < 512; k++) s += (w[k] as number) * (r.v[k] as number);
+    const v = cache.get(r) ?? z(r);
+    let s = w[n] as number;
+    for (let k = 0; k < n; k++) s += (w[k] as number) * (v[k] as number);
     return s;
   };
   const rand = mulberry32(1);
   const order = train.map((_, i) => i);
-  for (let epoch = 0; epoch < 30; epoch++) {
-    const lr = 0.5 / (1 + epoch * 0.2);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const lr = 0.05 / (1 + epoch * 0.2);
     shuffle(order, rand);
     for (const i of order) {
       const r = train[i] as Row;
+      const v = zc(r);
       const g = sig(score(r)) - y(r.e);
-      for (let k = 0; k < 512; k++)
-        w[k] = (w[k] as number) - lr * (g * (r.v[k] as number) + 1e-4 * (w[k] as number));
-      w[512] = (w[512] as number) - lr * g;
+      for (let k = 0; k < n; k++)
+        w[k] = (w[k] as number) - lr * (g * (v[k] as number) + 1e-3 * (w[k] as number));
+      w[n] = (w[n] as number) - lr * g;
     }
   }
-  return score;
+  return (r: Row) => score(r);
 }
 
-console.log(`USE-lite embedded ${rows.length} prompts: ${embedMs.toFixed(1)} ms per prompt in batches of 64`);
+type HeadName = 'ngram' | 'hand' | 'wordvec' | 'uselite';
+const heads: Record<HeadName, (train: Row[]) => Scorer> = {
+  ngram: (t) => gain(fitNgram(t, strongWins), fitNgram(t, weakWins)),
+  hand: (t) =>
+    gain(
+      fitDense(t, (r) => r.hand, strongWins),
+      fitDense(t, (r) => r.hand, weakWins),
+    ),
+  wordvec: (t) =>
+    gain(
+      fitDense(t, (r) => r.wv, strongWins),
+      fitDense(t, (r) => r.wv, weakWins),
+    ),
+  uselite: (t) =>
+    gain(
+      fitDense(t, (r) => r.use, strongWins),
+      fitDense(t, (r) => r.use, weakWins),
+    ),
+};
+const names = (Object.keys(heads) as HeadName[]).filter((h) => withUseLite || h !== 'uselite');
+function gain(a: Scorer, b: Scorer): Scorer {
+  return (r) => sig(a(r)) - sig(b(r));
+}
+
+/** Stacked: inner out-of-fold gains of every head → two calibrated logistic regressions → expected gain. */
+function fitStacked(train: Row[]): Scorer {
+  const oof = new Map<Row, number[]>();
+  for (let f = 0; f < 4; f++) {
+    const inner = train.filter((r) => foldOf(`inner:${r.e.key}`, 4) !== f);
+    const fitted = names.map((h) => heads[h](inner));
+    for (const r of train)
+      if (foldOf(`inner:${r.e.key}`, 4) === f)
+        oof.set(
+          r,
+          fitted.map((s) => s(r)),
+        );
+  }
+  const full = names.map((h) => heads[h](train));
+  const stackRows: Row[] = train.map((r) => ({ ...r, hand: oof.get(r) as number[] }));
+  const a = fitDense(stackRows, (r) => r.hand, strongWins, 60);
+  const b = fitDense(stackRows, (r) => r.hand, weakWins, 60);
+  return (r) => {
+    const s: Row = { ...r, hand: full.map((h) => h(r)) };
+    return sig(a(s)) - sig(b(s));
+  };
+}
+
+if (withUseLite)
+  console.log(
+    `USE-lite embedded ${rows.length} prompts: ${embedMs.toFixed(1)} ms per prompt in batches of 64`,
+  );
 console.log(
-  'source   n     n-gram  USE-lite  combined  length-only  random   (APGR, 5-fold CV, held-out rows excluded)',
+  `source   n     ${names.map((h) => h.padEnd(8)).join(' ')} stacked  length   random  oracle   (APGR, 5-fold CV, held-out rows excluded)`,
 );
 for (const source of ['mmlu', 'gsm8k', 'support']) {
   const rs = rows.filter((r) => r.e.source === source);
-  const s = { ngram: rs.map(() => 0), emb: rs.map(() => 0), comb: rs.map(() => 0) };
+  const s: Record<string, number[]> = Object.fromEntries(
+    [...names, 'stacked'].map((h) => [h, rs.map(() => 0)]),
+  );
   for (let f = 0; f < 5; f++) {
     const train = rs.filter((r) => foldOf(r.e.key, 5) !== f);
-    const [a, b, c, d] = [
-      fitNgram(train, strongWins),
-      fitNgram(train, weakWins),
-      fitEmbedding(train, strongWins),
-      fitEmbedding(train, weakWins),
-    ];
-    const ngram = (r: Row) => sig(a(r)) - sig(b(r));
-    const emb = (r: Row) => sig(c(r)) - sig(d(r));
-    // Calibrated combination: least-squares weights of the two expected gains against the gain label (training folds).
-    let xx = 0;
-    let xy = 0;
-    let yy = 0;
-    let xt = 0;
-    let yt = 0;
-    for (const r of train) {
-      const x = ngram(r);
-      const y = emb(r);
-      const t = strongWins(r.e) - weakWins(r.e);
-      xx += x * x;
-      xy += x * y;
-      yy += y * y;
-      xt += x * t;
-      yt += y * t;
-    }
-    const det = xx * yy - xy * xy || 1;
-    const [wx, wy] = [(yy * xt - xy * yt) / det, (xx * yt - xy * xt) / det];
+    const fitted = names.map((h) => [h, heads[h](train)] as const);
+    const stacked = fitStacked(train);
     rs.forEach((r, i) => {
       if (foldOf(r.e.key, 5) !== f) return;
-      s.ngram[i] = ngram(r);
-      s.emb[i] = emb(r);
-      s.comb[i] = wx * s.ngram[i] + wy * s.emb[i];
+      for (const [h, sc] of fitted) (s[h] as number[])[i] = sc(r);
+      (s.stacked as number[])[i] = stacked(r);
     });
   }
   const outcomes = rs.map((r) => ({ weakCorrect: !!r.e.weakCorrect, strongCorrect: !!r.e.strongCorrect }));
@@ -152,25 +231,24 @@ for (const source of ['mmlu', 'gsm8k', 'support']) {
         rs.map(() => rand()),
         outcomes,
       ).apgr / 20;
+  const oracle = apgr(rs.map((r) => strongWins(r.e) - weakWins(r.e)));
   console.log(
-    `${source.padEnd(8)} ${String(rs.length).padEnd(5)} ${apgr(s.ngram).padEnd(7)} ${apgr(s.emb).padEnd(9)} ${apgr(s.comb).padEnd(9)} ${apgr(rs.map((r) => r.e.prompt.length)).padEnd(12)} ${random.toFixed(3)}`,
+    `${source.padEnd(8)} ${String(rs.length).padEnd(5)} ${[...names, 'stacked'].map((h) => apgr(s[h] as number[]).padEnd(8)).join(' ')} ${apgr(rs.map((r) => r.e.prompt.length)).padEnd(8)} ${random.toFixed(3).padEnd(7)} ${oracle}`,
   );
 }
 
-// Latency per single query (what routing pays): USE-lite vs the n-gram featuriser.
-const sample = rows.slice(0, 50).map((r) => r.e.prompt);
+// Latency per single query (what routing pays) of each head's features.
+const sample = rows.slice(0, 200).map((r) => r.e.prompt);
 const one = async (f: (t: string) => Promise<unknown> | unknown) => {
-  const ms: number[] = [];
+  const us: number[] = [];
   for (const t of sample) {
     const a = performance.now();
     await f(t);
-    ms.push(performance.now() - a);
+    us.push((performance.now() - a) * 1000);
   }
-  ms.sort((x, y) => x - y);
-  return { p50: ms[Math.floor(ms.length / 2)] as number, p99: ms[Math.floor(ms.length * 0.99)] as number };
+  us.sort((x, y) => x - y);
+  return `p50 ${(us[Math.floor(us.length / 2)] as number).toFixed(1)} µs, p99 ${(us[Math.floor(us.length * 0.99)] as number).toFixed(1)} µs`;
 };
-const useLite = await one((t) => embedder.embed([t]));
-const ngram = await one((t) => featurize(t));
-console.log(
-  `single query: USE-lite p50 ${useLite.p50.toFixed(2)} ms, p99 ${useLite.p99.toFixed(2)} ms; n-gram featurise p50 ${ngram.p50.toFixed(3)} ms, p99 ${ngram.p99.toFixed(3)} ms; ratio p50 ${(useLite.p50 / ngram.p50).toFixed(0)}x`,
-);
+console.log(`single query: n-gram + hand features ${await one((t) => featurize(t))}`);
+console.log(`single query: word vectors ${await one((t) => wordVector(t))}`);
+if (withUseLite) console.log(`single query: USE-lite ${await one((t) => embedder.embed([t]))}`);
