@@ -24,7 +24,19 @@ describe('harmonia monitor', () => {
     const out = join(dir, 'model.json');
     const t = memoryIO();
     const code = await monitorCommand.run(
-      ['train', '--docs', docs, '--out', out, '--data-out', join(dir, 'data'), '--embedder', 'hashing'],
+      [
+        'train',
+        '--docs',
+        docs,
+        '--out',
+        out,
+        '--data-out',
+        join(dir, 'data'),
+        '--embedder',
+        'hashing',
+        '--epochs',
+        '60',
+      ],
       t.io,
     );
     expect(t.stderr()).toContain('embedding');

@@ -64,7 +64,13 @@ export {
   type FaqNamespaceOptions,
   faqNamespace,
 } from './namespace.js';
-export { bundledDocsDir, bundledMonitorModel, bundledQuestionsFile } from './paths.js';
+export {
+  bundledDocsDir,
+  bundledHeldoutCorpora,
+  bundledMonitorCorpora,
+  bundledMonitorModel,
+  bundledQuestionsFile,
+} from './paths.js';
 export { DEFAULT_REFUSAL, refusalText, supportInstructions, type TopicPolicy } from './policy.js';
 export {
   BotConfigError,

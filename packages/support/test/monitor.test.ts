@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   bundledMonitorModel,
   EmbeddedMonitor,
+  HELD_OUT_ATTACK_KINDS,
+  HELD_OUT_OFF_GROUPS,
   loadMonitorModel,
   type MonitorExample,
   readDocSections,
@@ -22,23 +24,37 @@ describe('the embedded on-task monitor (bundled model)', () => {
     const cal = loadMonitorModel(bundledMonitorModel).calibration as {
       heldout: { precision: number; recall: number; onTaskFlagged: number };
     };
-    expect(cal.heldout.precision).toBeGreaterThanOrEqual(0.85);
-    expect(cal.heldout.recall).toBeGreaterThanOrEqual(0.7);
-    expect(cal.heldout.onTaskFlagged).toBeLessThanOrEqual(0.05);
-    const held = readFileSync(new URL('../monitor/data/heldout.jsonl', import.meta.url), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as MonitorExample);
-    const train = new Set(
-      readFileSync(new URL('../monitor/data/train.jsonl', import.meta.url), 'utf8')
+    expect(cal.heldout.precision).toBeGreaterThanOrEqual(0.95);
+    expect(cal.heldout.recall).toBeGreaterThanOrEqual(0.85);
+    expect(cal.heldout.onTaskFlagged).toBeLessThanOrEqual(0.04);
+  });
+
+  it('never trains on its held-out split: no held-out text, topic, attack kind or product is in train', () => {
+    const read = (split: string) =>
+      readFileSync(new URL(`../monitor/data/${split}.jsonl`, import.meta.url), 'utf8')
         .trim()
         .split('\n')
-        .map((l) => (JSON.parse(l) as MonitorExample).text),
-    );
-    // The held-out split is never trained on: no held-out seed text appears in the training split.
-    const seeds = held.filter((r) => r.source.startsWith('off:') || r.source.startsWith('attack:'));
-    expect(seeds.length).toBeGreaterThan(40);
-    for (const r of seeds) expect(train.has(r.text)).toBe(false);
+        .map((l) => JSON.parse(l) as MonitorExample);
+    const held = read('heldout');
+    const train = read('train');
+    const trainTexts = new Set(train.map((r) => r.text));
+    const trainSources = new Set(train.map((r) => r.source));
+    const trainDomains = new Set(train.map((r) => r.domain));
+    expect(held.length).toBeGreaterThan(1000);
+    expect(train.length).toBeGreaterThan(2000);
+    // Seeds, templates and generated off-task / attack text: none of the held-out ones is trained on.
+    const generated = held.filter((r) => !r.source.startsWith('doc:'));
+    expect(generated.length).toBeGreaterThan(500);
+    for (const r of generated) expect(trainTexts.has(r.text), r.text).toBe(false);
+    for (const g of HELD_OUT_OFF_GROUPS) expect(trainSources.has(`off:${g}`)).toBe(false);
+    for (const k of HELD_OUT_ATTACK_KINDS) expect(trainSources.has(`attack:${k}`)).toBe(false);
+    // Two products are held out whole: the Kestrel thermostat and the Lumen e-reader.
+    for (const d of ['support-bot', 'lumen']) {
+      expect(held.some((r) => r.domain === d)).toBe(true);
+      expect(trainDomains.has(d)).toBe(false);
+    }
+    for (const d of ['support', 'parcelo', 'brewbot', 'ledgerly', 'trailhead', 'clinicly'])
+      expect(trainDomains.has(d)).toBe(true);
   });
 
   it('passes on-task answers, greetings and thanks; flags off-task content and attacks', async () => {

@@ -1,6 +1,7 @@
 /** Text handling shared by the monitor's training and scoring: words, sentences. */
 
-const STOP = new Set(
+/** Stop words: dropped from content words. */
+export const STOP: ReadonlySet<string> = new Set(
   (
     'a an and are as at be been but by can could did do does doing for from had has have he her here him his how i ' +
     'if in into is it its just let me more most my no nor not of off on once only or other our out over own same she ' +
@@ -33,9 +34,8 @@ export function sentences(text: string): string[] {
     .filter((s) => /\p{L}/u.test(s));
 }
 
-/** FNV-1a, for hashed n-gram features. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
+/** FNV-1a, for hashed n-gram features; `h` continues a hash (`fnv1a(b, fnv1a(a))` = `fnv1a(a + b)`). */
+export function fnv1a(s: string, h = 0x811c9dc5): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);

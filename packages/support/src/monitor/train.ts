@@ -3,10 +3,27 @@ import { join, relative } from 'node:path';
 import { chunkDocument, formatOf } from '../chunk.js';
 import type { Embedder } from '../embedders.js';
 import { supportInstructions } from '../policy.js';
-import { DENSE_FEATURES, Domain, type DomainSources, MonitorModel } from './model.js';
-import { ATTACKS, OFF_TASK, OFF_TASK_FRAMES, OFF_TASK_TASKS, ON_TASK_TEMPLATES, SMALL_TALK } from './seed.js';
+import { DENSE_FEATURES, Domain, type DomainSources, type HiddenLayer, MonitorModel } from './model.js';
+import {
+  ANSWER_FRAMES,
+  ATTACKS,
+  HELD_OUT_ATTACK_KINDS,
+  HELD_OUT_OFF_GROUPS,
+  LEAK_FRAMES,
+  OFF_TASK,
+  OFF_TASK_FRAMES,
+  OFF_TASK_TASKS,
+  ON_TASK_TEMPLATES,
+  PRODUCT_ATTACK_TEMPLATES,
+  PRODUCT_OFF_TASK_TEMPLATES,
+  REFUSAL_TEMPLATES,
+  SMALL_TALK,
+} from './seed.js';
 import { fnv1a, plain, sentences, words } from './text.js';
 import { WordVectors } from './vectors.js';
+
+/** Sources of seeds shared by every domain (their fold is decided by text, not by product). */
+const SHARED_SOURCE = /^(small-talk|off:|off-task:|attack:)/;
 
 export type ExampleLabel = 'on' | 'off' | 'attack';
 
@@ -47,89 +64,125 @@ export async function readDocSections(
 /** On-task text generated from doc sections: their sentences, and questions and reasoning about their headings. */
 export function onTaskExamples(
   sections: readonly { file: string; heading: string; text: string }[],
-): { text: string; source: string }[] {
-  const out: { text: string; source: string }[] = [];
+  product = 'the product',
+): { text: string; source: string; template?: number }[] {
+  const out: { text: string; source: string; template?: number }[] = [];
   for (const s of sections) {
-    for (const sent of sentences(s.text.split('\n').slice(1).join('\n')))
-      if (words(sent).length >= 3) out.push({ text: sent, source: `doc:${s.file}` });
+    for (const sent of sentences(s.text.split('\n').slice(1).join('\n'))) {
+      if (words(sent).length < 3) continue;
+      out.push({ text: sent, source: `doc:${s.file}` });
+      // Some sentences again as an answer would open them (template numbers after the question templates).
+      const h = fnv1a(sent);
+      if (h % 3) continue;
+      const j = (h >>> 2) % ANSWER_FRAMES.length;
+      const lower = sent.charAt(0).toLowerCase() + sent.slice(1);
+      out.push({
+        text: ANSWER_FRAMES[j]!.replace('{s}', j === 2 || j === 5 ? lower : sent),
+        source: `answer:${s.file}`,
+        template: ON_TASK_TEMPLATES.length + j,
+      });
+    }
     const parts = s.heading.split(' › ');
     const h = (parts.at(-1) ?? '').toLowerCase();
     const t = parts[0] ?? '';
-    // Two templates per section, chosen by hash so every template is used across the docs.
-    const k = fnv1a(s.heading) % ON_TASK_TEMPLATES.length;
-    for (const tpl of [ON_TASK_TEMPLATES[k]!, ON_TASK_TEMPLATES[(k + 3) % ON_TASK_TEMPLATES.length]!])
-      out.push({ text: tpl.replaceAll('{h}', h).replaceAll('{t}', t), source: `template:${s.file}` });
+    // Four templates per section, chosen by hash so every template is used across the docs.
+    const n = ON_TASK_TEMPLATES.length;
+    const k = fnv1a(s.heading) % n;
+    for (const j of [k, (k + 5) % n, (k + 11) % n, (k + 17) % n])
+      out.push({
+        text: fill(ON_TASK_TEMPLATES[j]!, { h, t, p: product }),
+        source: `template:${s.file}`,
+        template: j,
+      });
   }
   return out;
 }
 
+function fill(tpl: string, v: Record<string, string>): string {
+  return tpl.replace(/\{(\w)\}/g, (m, k: string) => v[k] ?? m);
+}
+
 export interface DatasetDomain {
   name: string;
+  /** The product the docs are about (default: `name`). */
+  product?: string;
   sections: { file: string; heading: string; text: string }[];
   /** Every example of a held-out domain is held out: it measures how the monitor does on docs it never saw. */
   heldout?: boolean;
 }
 
 /**
- * The dataset: on-task examples from each domain's docs, small talk, and the seed off-task and attack examples
- * (every fourth of each group held out, and whole held-out domains). Off-task and attack examples are paired
- * with every domain: they are off task for all of them.
+ * The dataset: on-task examples from each domain's docs, small talk and refusals, off-task and attack seeds, and
+ * off-task and attack text generated with each product's words. Held out, never trained on: whole off-task groups
+ * and attack kinds, every fourth seed text, template and task of the rest, every fifth doc sentence, and whole
+ * held-out domains. A text of the training split is never evaluated on in a held-out domain. Shared seeds are
+ * paired with two training domains (by hash), and held-out seeds with every domain.
  */
 export function buildDataset(domains: readonly DatasetDomain[]): MonitorExample[] {
   const rows: MonitorExample[] = [];
-  for (const d of domains) {
-    const on = onTaskExamples(d.sections);
-    on.forEach((e, i) => {
-      rows.push({ ...e, label: 'on', domain: d.name, split: d.heldout || i % 5 === 4 ? 'heldout' : 'train' });
+  const trainDomains = domains.filter((d) => !d.heldout).map((d) => d.name);
+  const push = (text: string, label: ExampleLabel, source: string, domain: string, held: boolean) =>
+    rows.push({ text, label, source, domain, split: held ? 'heldout' : 'train' });
+  // Shared seeds: a held-out text goes to every domain; a training text to two training domains.
+  const shared = (text: string, label: ExampleLabel, source: string, held: boolean) => {
+    if (held) for (const d of domains) push(text, label, source, d.name, true);
+    else if (trainDomains.length) {
+      const k = fnv1a(text) % trainDomains.length;
+      push(text, label, source, trainDomains[k]!, false);
+      if (trainDomains.length > 1)
+        push(text, label, source, trainDomains[(k + 1) % trainDomains.length]!, false);
+    }
+  };
+  SMALL_TALK.forEach((text, i) => {
+    shared(text, 'on', 'small-talk', i % 4 === 3);
+  });
+  for (const [g, texts] of Object.entries(OFF_TASK))
+    texts.forEach((text, i) => {
+      shared(text, 'off', `off:${g}`, HELD_OUT_OFF_GROUPS.has(g) || i % 4 === 3);
     });
-    SMALL_TALK.forEach((text, i) => {
-      const split = i % 4 === 3 ? 'heldout' : 'train';
-      if (!d.heldout || split === 'heldout')
-        rows.push({
-          text,
-          label: 'on',
-          source: 'small-talk',
-          domain: d.name,
-          split: d.heldout ? 'heldout' : split,
-        });
-    });
-    // A held-out domain gets only the held-out seeds: no text of the training split is ever evaluated on.
-    const seeded = (
-      groups: Readonly<Record<string, readonly string[]>>,
-      label: ExampleLabel,
-      tag: string,
-    ) => {
-      for (const [g, texts] of Object.entries(groups))
-        texts.forEach((text, i) => {
-          const split = i % 4 === 3 ? 'heldout' : 'train';
-          if (d.heldout && split === 'train') return;
-          rows.push({
-            text,
-            label,
-            source: `${tag}:${g}`,
-            domain: d.name,
-            split: d.heldout ? 'heldout' : split,
-          });
-        });
-    };
-    seeded(OFF_TASK, 'off', 'off');
-    // Framed tasks: the task decides the split, so a held-out task is never seen in any frame.
-    for (const [g, tasks] of Object.entries(OFF_TASK_TASKS))
-      tasks.forEach((task, i) => {
-        const split = i % 4 === 3 ? 'heldout' : 'train';
-        if (d.heldout && split === 'train') return;
-        OFF_TASK_FRAMES.forEach((frame, k) => {
-          if ((i + k) % 2) return;
-          rows.push({
-            text: frame.replace('{x}', task),
-            label: 'off',
-            source: `off-task:${g}`,
-            domain: d.name,
-            split: d.heldout ? 'heldout' : split,
-          });
-        });
+  // Framed tasks: a held-out task or frame is never seen in training, in any combination.
+  for (const [g, tasks] of Object.entries(OFF_TASK_TASKS))
+    tasks.forEach((task, i) => {
+      OFF_TASK_FRAMES.forEach((frame, k) => {
+        if ((i + k) % 2) return;
+        shared(frame.replace('{x}', task), 'off', `off-task:${g}`, i % 4 === 3 || k % 4 === 3);
       });
-    seeded(ATTACKS, 'attack', 'attack');
+    });
+  for (const [g, texts] of Object.entries(ATTACKS))
+    texts.forEach((text, i) => {
+      shared(text, 'attack', `attack:${g}`, HELD_OUT_ATTACK_KINDS.has(g) || i % 4 === 3);
+    });
+  for (const d of domains) {
+    const product = d.product ?? d.name;
+    const held = (x: boolean) => d.heldout === true || x;
+    // In a held-out domain only held-out templates are used: no training text is evaluated on.
+    const ok = (x: boolean) => !d.heldout || x;
+    onTaskExamples(d.sections, product).forEach((e, i) => {
+      const h = e.template === undefined ? i % 5 === 4 : e.template % 4 === 3;
+      if (ok(h) || e.template === undefined) push(e.text, 'on', e.source, d.name, held(h));
+    });
+    const headings = d.sections.map((s) => (s.heading.split(' › ').at(-1) ?? '').toLowerCase());
+    const heading = (k: number) => headings[fnv1a(`${d.name}${k}`) % (headings.length || 1)] ?? product;
+    REFUSAL_TEMPLATES.forEach((tpl, k) => {
+      if (ok(k % 4 === 3)) push(fill(tpl, { p: product }), 'on', 'refusal', d.name, held(k % 4 === 3));
+    });
+    PRODUCT_OFF_TASK_TEMPLATES.forEach((tpl, k) => {
+      if (ok(k % 4 === 3))
+        push(fill(tpl, { p: product, h: heading(k) }), 'off', 'product-off', d.name, held(k % 4 === 3));
+    });
+    PRODUCT_ATTACK_TEMPLATES.forEach((tpl, k) => {
+      if (ok(k % 4 === 3))
+        push(fill(tpl, { p: product, h: heading(k) }), 'attack', 'product-attack', d.name, held(k % 4 === 3));
+    });
+    // Leaks of the bot's own instructions, line by line.
+    const lines = (domainSources(d).instructions ?? '')
+      .split('\n')
+      .filter((l) => words(l).length >= 4 && !l.startsWith('#'));
+    lines.forEach((line, i) => {
+      const k = (i + fnv1a(d.name)) % LEAK_FRAMES.length;
+      if (ok(k % 3 === 2))
+        push(fill(LEAK_FRAMES[k]!, { x: line }), 'attack', 'leak', d.name, held(k % 3 === 2));
+    });
   }
   return rows;
 }
@@ -142,8 +195,15 @@ export interface TrainOptions {
   extraWords?: Iterable<string>;
   buckets?: number;
   epochs?: number;
-  /** Largest share of on-task training sentences the threshold may flag (default 0.04). */
+  /** L2 penalty of the hashed word features (default 1e-3) and of the dense ones (default 1e-4). */
+  l2Hashed?: number;
+  l2Dense?: number;
+  /** Units of the hidden layer over the dense features (default 8; 0: a plain logistic regression). */
+  hidden?: number;
+  /** Largest share of on-task sentences (out of fold) the threshold may flag (default 0.02). */
   maxOnTaskFlagRate?: number;
+  /** Cross-validation folds for the threshold (default 3; 1: calibrate on the training fit itself). */
+  folds?: number;
   onProgress?: (line: string) => void;
 }
 
@@ -168,10 +228,20 @@ export async function trainMonitor(
   log(`embedding ${vocab.size} words with ${opts.embedder.id}`);
   const wv = await WordVectors.distill(opts.embedder, vocab, 128, opts.base);
   const train = rows.filter((r) => r.split === 'train');
+  // Word weights: inverse document frequency over the training texts and the doc sections.
+  const texts = unique([
+    ...train.map((r) => r.text),
+    ...domains.filter((d) => !d.heldout).flatMap((d) => d.sections.map((s) => s.text)),
+  ]);
+  const df = new Map<string, number>();
+  for (const t of texts) for (const w of new Set(words(plain(t)))) df.set(w, (df.get(w) ?? 0) + 1);
+  wv.weights = Float32Array.from(wv.vocab, (w) => Math.log((texts.length + 1) / ((df.get(w) ?? 0) + 1)) + 1);
   const prototypes = {
     attack: unique(train.filter((r) => r.label === 'attack').map((r) => r.text)),
     offTask: unique(train.filter((r) => r.label === 'off').map((r) => r.text)),
-    smallTalk: unique(train.filter((r) => r.source === 'small-talk').map((r) => r.text)),
+    smallTalk: unique(
+      train.filter((r) => r.source === 'small-talk' || r.source === 'refusal').map((r) => r.text),
+    ),
   };
   const buckets = opts.buckets ?? 2048;
   const model = new MonitorModel(
@@ -180,6 +250,8 @@ export async function trainMonitor(
     new Float64Array(DENSE_FEATURES.length + buckets),
     buckets,
     0.5,
+    {},
+    opts.hidden === 0 ? undefined : hiddenLayer(opts.hidden ?? 8),
   );
   const doms = new Map(domains.map((d) => [d.name, new Domain(domainSources(d), wv)]));
   const feats = (rs: readonly MonitorExample[]) =>
@@ -187,16 +259,42 @@ export async function trainMonitor(
       f: model.features(r.text, doms.get(r.domain)!, r.text),
       y: r.label === 'on' ? 0 : 1,
       // Small talk is a handful of examples against hundreds of doc sentences; it must still count.
-      w: r.source === 'small-talk' ? 4 : 1,
+      w: r.source === 'small-talk' || r.source === 'refusal' ? 4 : 1,
     }));
   const data = feats(train);
-  fitLogistic(model, data, opts.epochs ?? 300);
-  // Threshold: the lowest that flags at most maxOnTaskFlagRate of the on-task training sentences.
-  const onScores = data
-    .filter((d) => d.y === 0)
-    .map((d) => model.prob(d.f))
-    .sort((a, b) => a - b);
-  const rate = opts.maxOnTaskFlagRate ?? 0.04;
+  const fit = (m: MonitorModel, ds: typeof data) =>
+    fitLogistic(m, ds, opts.epochs ?? 300, opts.l2Dense ?? 1e-4, opts.l2Hashed ?? 1e-3);
+  // Threshold: the lowest that flags at most maxOnTaskFlagRate of on-task sentences the model did not train on,
+  // by cross-validation over the training split (folds by product for a product's own text, by text for shared
+  // seeds), so it is set as for docs the model never saw.
+  const folds = opts.folds ?? 3;
+  const onScores: number[] = [];
+  const fold = (r: MonitorExample) =>
+    fnv1a(SHARED_SOURCE.test(r.source) ? r.text : `domain:${r.domain}`) % folds;
+  const foldOf = train.map(fold);
+  for (let k = 0; k < folds && folds > 1; k++) {
+    const m = new MonitorModel(
+      wv,
+      prototypes,
+      new Float64Array(model.weights.length),
+      buckets,
+      0.5,
+      {},
+      model.hidden ? hiddenLayer(model.hidden.v.length) : undefined,
+    );
+    fit(
+      m,
+      data.filter((_, i) => foldOf[i] !== k),
+    );
+    data.forEach((d, i) => {
+      if (foldOf[i] === k && d.y === 0) onScores.push(m.prob(d.f));
+    });
+    log(`cross-validation fold ${k + 1}/${folds}`);
+  }
+  fit(model, data);
+  if (!onScores.length) for (const d of data) if (d.y === 0) onScores.push(model.prob(d.f));
+  onScores.sort((a, b) => a - b);
+  const rate = opts.maxOnTaskFlagRate ?? 0.02;
   model.threshold = Math.max(
     0.5,
     onScores[Math.min(onScores.length - 1, Math.floor(onScores.length * (1 - rate)))]!,
@@ -235,41 +333,77 @@ export async function trainMonitor(
 /** A domain as the bot sees it at run time: the support instructions for the product, and its doc sections. */
 export function domainSources(d: DatasetDomain): DomainSources {
   return {
-    instructions: supportInstructions({ product: d.name, allowed: [`using and troubleshooting ${d.name}`] }),
+    instructions: supportInstructions({
+      product: d.product ?? d.name,
+      allowed: [`using and troubleshooting ${d.product ?? d.name}`],
+    }),
     docs: d.sections.map((s) => s.text),
   };
 }
 
+/**
+ * Fits the model by full-batch Adam on class-weighted log loss: the linear weights (dense and hashed features)
+ * and, when the model has one, the small hidden layer over the dense features.
+ */
 function fitLogistic(
   model: MonitorModel,
   data: { f: { idx: number[]; val: number[] }; y: number; w: number }[],
   epochs: number,
+  l2Dense: number,
+  l2Hashed: number,
 ): void {
   const w = model.weights;
+  const hid = model.hidden;
+  const H = hid?.v.length ?? 0;
   const pos = data.filter((d) => d.y === 1).length;
   const neg = data.length - pos;
   const cw = [data.length / (2 * (neg || 1)), data.length / (2 * (pos || 1))];
-  const m = new Float64Array(w.length);
-  const v = new Float64Array(w.length);
-  const lr = 0.05;
-  // Hashed word features are many and fit the training docs' words; a stronger penalty keeps the decision on
-  // the domain-relative features, which carry over to docs never seen in training.
-  const l2Dense = 1e-4;
-  const l2Hashed = 3e-3;
   const dense = DENSE_FEATURES.length;
+  const params: Float64Array[] = hid ? [w, hid.W, hid.b, hid.v] : [w];
+  const m = params.map((p) => new Float64Array(p.length));
+  const v = params.map((p) => new Float64Array(p.length));
+  const g = params.map((p) => new Float64Array(p.length));
+  const h = new Float64Array(H);
+  const lr = 0.05;
   for (let ep = 1; ep <= epochs; ep++) {
-    const g = new Float64Array(w.length);
+    for (const x of g) x.fill(0);
     for (const d of data) {
-      const err = (model.prob(d.f) - d.y) * cw[d.y]! * d.w;
-      for (let k = 0; k < d.f.idx.length; k++) g[d.f.idx[k]!]! += err * d.f.val[k]!;
+      const err = (model.prob(d.f, h) - d.y) * cw[d.y]! * d.w;
+      for (let k = 0; k < d.f.idx.length; k++) g[0]![d.f.idx[k]!]! += err * d.f.val[k]!;
+      if (!hid) continue;
+      for (let j = 0; j < H; j++) {
+        g[3]![j]! += err * h[j]!;
+        const back = err * hid.v[j]! * (1 - h[j]! * h[j]!);
+        g[2]![j]! += back;
+        for (let i = 0; i < dense; i++) g[1]![j * dense + i]! += back * d.f.val[i]!;
+      }
     }
-    for (let i = 0; i < w.length; i++) {
-      const gi = g[i]! / data.length + (i === 0 ? 0 : (i < dense ? l2Dense : l2Hashed) * w[i]!);
-      m[i] = 0.9 * m[i]! + 0.1 * gi;
-      v[i] = 0.999 * v[i]! + 0.001 * gi * gi;
-      w[i]! -= (lr * (m[i]! / (1 - 0.9 ** ep))) / (Math.sqrt(v[i]! / (1 - 0.999 ** ep)) + 1e-8);
-    }
+    params.forEach((p, q) => {
+      for (let i = 0; i < p.length; i++) {
+        // Hashed word features are many and fit the training docs' words: they get the stronger penalty.
+        const l2 = q === 0 ? (i === 0 ? 0 : i < dense ? l2Dense : l2Hashed) : q === 2 ? 0 : l2Dense;
+        const gi = g[q]![i]! / data.length + l2 * p[i]!;
+        m[q]![i] = 0.9 * m[q]![i]! + 0.1 * gi;
+        v[q]![i] = 0.999 * v[q]![i]! + 0.001 * gi * gi;
+        p[i]! -= (lr * (m[q]![i]! / (1 - 0.9 ** ep))) / (Math.sqrt(v[q]![i]! / (1 - 0.999 ** ep)) + 1e-8);
+      }
+    });
   }
+}
+
+/** A hidden layer with small seeded random weights. */
+function hiddenLayer(units: number): HiddenLayer {
+  let seed = 12345;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed / 4294967296 - 0.5;
+  };
+  const n = DENSE_FEATURES.length;
+  return {
+    W: Float64Array.from({ length: units * n }, () => rand()),
+    b: new Float64Array(units),
+    v: Float64Array.from({ length: units }, () => rand()),
+  };
 }
 
 function unique(xs: string[]): string[] {

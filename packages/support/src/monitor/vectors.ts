@@ -7,6 +7,11 @@ import type { Embedder } from '../embedders.js';
  */
 export class WordVectors {
   private readonly index: Map<string, number>;
+  /**
+   * A weight per word (inverse document frequency in the training data): topical words count more than
+   * everyday ones ("user", "want", "help") in a sentence vector. All 1 until set.
+   */
+  weights: Float32Array;
 
   constructor(
     readonly dims: number,
@@ -14,6 +19,11 @@ export class WordVectors {
     private readonly data: Float32Array,
   ) {
     this.index = new Map(vocab.map((w, i) => [w, i]));
+    this.weights = new Float32Array(vocab.length).fill(1);
+  }
+
+  indexOf(word: string): number | undefined {
+    return this.index.get(word);
   }
 
   has(word: string): boolean {
@@ -23,15 +33,23 @@ export class WordVectors {
   /** Unit-length mean of the known words' vectors; `undefined` when no word is known. */
   sentence(ws: readonly string[]): Float32Array | undefined {
     const v = new Float32Array(this.dims);
+    return this.sentenceInto(ws, v) ? v : undefined;
+  }
+
+  /** `sentence` into a caller's buffer (no allocation); false when no word is known. */
+  sentenceInto(ws: readonly string[], v: Float32Array): boolean {
+    v.fill(0);
     let n = 0;
     for (const w of ws) {
       const i = this.index.get(w);
       if (i === undefined) continue;
       n++;
       const off = i * this.dims;
-      for (let d = 0; d < this.dims; d++) v[d]! += this.data[off + d]!;
+      const k = this.weights[i]!;
+      for (let d = 0; d < this.dims; d++) v[d]! += k * this.data[off + d]!;
     }
-    return n ? normalize(v) : undefined;
+    if (n) normalize(v);
+    return n > 0;
   }
 
   /** Embeds `words` with `embedder` and projects them; returns a table holding these and `base`'s words. */
@@ -60,20 +78,34 @@ export class WordVectors {
     return new WordVectors(dims, [...base.vocab, ...todo], all);
   }
 
-  toJSON(): { dims: number; vocab: readonly string[]; int8: string } {
+  toJSON(): WordVectorsJSON {
     const q = new Int8Array(this.data.length);
     for (let i = 0; i < q.length; i++)
       q[i] = Math.max(-127, Math.min(127, Math.round(this.data[i]! * 127 * 4)));
-    return { dims: this.dims, vocab: this.vocab, int8: Buffer.from(q.buffer).toString('base64') };
+    return {
+      dims: this.dims,
+      vocab: this.vocab,
+      int8: Buffer.from(q.buffer).toString('base64'),
+      weights: [...this.weights].map((w) => Math.round(w * 100) / 100),
+    };
   }
 
-  static fromJSON(j: { dims: number; vocab: readonly string[]; int8: string }): WordVectors {
+  static fromJSON(j: WordVectorsJSON): WordVectors {
     const buf = Buffer.from(j.int8, 'base64');
     const q = new Int8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     const data = new Float32Array(q.length);
     for (let i = 0; i < q.length; i++) data[i] = q[i]! / (127 * 4);
-    return new WordVectors(j.dims, j.vocab, data);
+    const wv = new WordVectors(j.dims, j.vocab, data);
+    if (j.weights?.length === j.vocab.length) wv.weights = Float32Array.from(j.weights);
+    return wv;
   }
+}
+
+export interface WordVectorsJSON {
+  dims: number;
+  vocab: readonly string[];
+  int8: string;
+  weights?: readonly number[];
 }
 
 export function normalize(v: Float32Array): Float32Array {
