@@ -3,11 +3,35 @@
  * container in the same run, and the cold start of a session.
  * Run from the repo root after `pnpm -s build` and `pnpm -s harmonia python build-image`:
  *   node --import tsx bench/python.ts
+ * With `--baseline <module>` (another build of @harmonia/tools, e.g. an older checkout's
+ * `packages/tools/dist/index.js`), that build's warm call is measured too, in rounds interleaved with ours (order
+ * alternating), and the ratio printed: a before/after comparison taken at the same moment on the same host.
  */
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { PythonSandbox } from '@harmonia/tools';
 
-const ROUNDS = 3;
-const WARM_CALLS = 200;
+const baselineArg = process.argv.indexOf('--baseline');
+const baselinePath = baselineArg >= 0 ? process.argv[baselineArg + 1] : undefined;
+if (baselineArg >= 0 && !baselinePath) {
+  console.error('usage: bench/python.ts [--baseline <path to a @harmonia/tools build, e.g. dist/index.js>]');
+  process.exit(2);
+}
+interface Runner {
+  run(sessionId: string, code: string): Promise<{ output: string }>;
+  dispose(): Promise<void>;
+}
+const baseline: Runner | undefined = baselinePath
+  ? new (
+      (await import(pathToFileURL(resolve(baselinePath)).href)) as {
+        PythonSandbox: new () => Runner;
+      }
+    ).PythonSandbox()
+  : undefined;
+
+const ROUNDS = baseline ? 10 : 3;
+const WARM_CALLS = baseline ? 100 : 200;
 const EXEC_CALLS = 20;
 const COLD_SESSIONS = 4;
 
@@ -64,14 +88,25 @@ async function main(): Promise<void> {
   const [id] = sandbox.containerIds();
   const container = docker.getContainer(id as string);
   const warm: number[] = [];
+  const warmBaseline: number[] = [];
   const execTrue: number[] = [];
   const execPython: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  const warmRound = async (runner: Runner, id: string, into: number[]) => {
     for (let i = 0; i < WARM_CALLS; i++) {
       const t = performance.now();
-      await sandbox.run(session, 'x += 1');
-      warm.push(performance.now() - t);
+      await runner.run(id, 'x += 1');
+      into.push(performance.now() - t);
     }
+  };
+  if (baseline) {
+    await baseline.run(`${session}-baseline`, 'x = 0');
+    for (let i = 0; i < 50; i++) await baseline.run(`${session}-baseline`, 'pass');
+    for (let i = 0; i < 50; i++) await sandbox.run(session, 'pass');
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    if (baseline && round % 2 === 1) await warmRound(baseline, `${session}-baseline`, warmBaseline);
+    await warmRound(sandbox, session, warm);
+    if (baseline && round % 2 === 0) await warmRound(baseline, `${session}-baseline`, warmBaseline);
     for (let i = 0; i < EXEC_CALLS; i++) {
       execTrue.push(await timed(() => dockerExec(container, ['true'])));
       execPython.push(await timed(() => dockerExec(container, ['python3', '-c', 'pass'])));
@@ -79,6 +114,12 @@ async function main(): Promise<void> {
   }
   const check = await sandbox.run(session, 'x');
   if (check.output !== `${ROUNDS * WARM_CALLS}\n`) throw new Error(`state check failed: ${check.output}`);
+  if (baseline) {
+    const other = await baseline.run(`${session}-baseline`, 'x');
+    if (other.output !== `${ROUNDS * WARM_CALLS}\n`)
+      throw new Error(`baseline state check failed: ${other.output}`);
+    await baseline.dispose();
+  }
   await sandbox.dispose();
 
   const warmMedian = median(warm);
@@ -101,6 +142,21 @@ async function main(): Promise<void> {
     `ratio docker exec 'true' / ours: ${(median(execTrue) / warmMedian).toFixed(0)}x; 'python3 -c pass' / ours: ${(median(execPython) / warmMedian).toFixed(0)}x`,
   );
   console.log(`goal < 5 ms per warm call: ${warmMedian < 5 ? 'met' : 'NOT met'}`);
+  if (baseline) {
+    const base = median(warmBaseline);
+    console.log(
+      `warm call 'x += 1', baseline ${baselinePath} (same run, rounds interleaved): median ${ms(base)}, p90 ${ms(percentile(warmBaseline, 0.9))}, min ${ms(Math.min(...warmBaseline))} (n=${warmBaseline.length})`,
+    );
+    const ratio = warmMedian / base;
+    console.log(
+      `ratio ours / baseline (median): ${ratio.toFixed(3)}; goal within 10 %: ${ratio <= 1.1 ? 'met' : 'NOT met'}`,
+    );
+  }
+  console.log(
+    `load average (1, 5, 15 min): ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')}`,
+  );
 }
 
 function percentile(xs: number[], p: number): number {
