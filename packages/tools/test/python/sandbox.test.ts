@@ -252,6 +252,23 @@ describe('python sandbox: isolation', () => {
     expect(after.output).toBe('(1, 128, True)\n');
   });
 
+  it('gives a cell that runs on every CPU of the container back (threads included), after the short-cell pin', async () => {
+    const id = session();
+    // A short cell starts on one CPU with the supervisor; past a few ms the kernel lifts that pin from every thread.
+    await run(id, 'import os, threading, time\nevery = set(range(os.cpu_count()))\nseen = []');
+    // The thread starts first thing in the cell, inside the pinned moment.
+    const r = await run(
+      id,
+      `t = threading.Thread(target=lambda: (time.sleep(0.1), seen.append(os.sched_getaffinity(0))))
+t.start()
+t.join()
+seen[0] == every, os.sched_getaffinity(0) == every`,
+    );
+    expect(r.output).toBe('(True, True)\n');
+    // The next short cell still answers, and the state is there.
+    expect((await run(id, 'every == set(range(os.cpu_count()))')).output).toBe('True\n');
+  });
+
   it('enforces the memory and CPU limits from inside', async () => {
     const id = session();
     const r = await run(
