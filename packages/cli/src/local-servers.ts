@@ -36,11 +36,17 @@ export function demoScript(): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
+/** How the user ran harmonia: `pnpm -s harmonia` in a checkout (a package script), else the installed command. */
+export function invokedAs(env: NodeJS.ProcessEnv = process.env): string {
+  return env.npm_lifecycle_event === 'harmonia' ? 'pnpm -s harmonia' : 'harmonia';
+}
+
 export function noServerHelp(tried: readonly { name: string; url: string }[]): string {
   const demo = demoScript() ?? 'FILE.json (a JSON array of Harmony completions)';
+  const h = invokedAs();
   return `No model server answered (tried ${tried.map((t) => `${t.name} ${t.url.replace('http://127.0.0.1', '')}`).join(', ')}).
 
-Get one, then run 'harmonia start' again (or set HARMONIA_BACKEND=URL):
+Get one, then run '${h} start' again (or set HARMONIA_BACKEND=URL):
   Ollama     ollama serve & ollama pull gpt-oss:20b
   vLLM       vllm serve openai/gpt-oss-20b --port 8000
   llama.cpp  llama-server -hf ggml-org/gpt-oss-20b-GGUF --jinja --port 8080
@@ -48,9 +54,9 @@ Get one, then run 'harmonia start' again (or set HARMONIA_BACKEND=URL):
 
 Or try Harmonia without a model:
   1. a scripted model (answers you write, in the Harmony format):
-       harmonia start --backend script:${demo}
+       ${h} start --backend script:${demo}
   2. a synthetic checkpoint (random weights in the real format: the native engine runs, the words are noise):
-       harmonia engine synth --out /tmp/tiny --preset tiny --vocab 201088
-       harmonia start --backend native:/tmp/tiny --max-tokens 64
+       ${h} engine synth --out /tmp/tiny --preset tiny --vocab 201088
+       ${h} start --backend native:/tmp/tiny --max-tokens 64
 `;
 }

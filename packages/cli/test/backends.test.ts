@@ -18,6 +18,7 @@ import {
 } from '../../core/test/fakes/servers.js';
 import type { FakeTurn } from '../../core/test/fakes/wire.js';
 import { memoryIO } from '../src/command.js';
+import { invokedAs } from '../src/local-servers.js';
 import { main } from '../src/main.js';
 import { registerTool } from '../src/tools-registry.js';
 
@@ -393,5 +394,13 @@ describe('a cut-off answer names the flag that fixes it', () => {
     expect(await main(['chat', '--backend', `script:${script}`, '--max-tokens', '3'], c.io)).toBe(0);
     expect(c.stderr()).toContain('cut off at 3 tokens (3 tries). Give it more room with --max-tokens 1024');
     expect(c.stderr()).not.toContain('sampling.maxTokens');
+  });
+});
+
+describe('commands printed for the user to type', () => {
+  it("say 'pnpm -s harmonia' when run as the checkout's package script, else 'harmonia'", () => {
+    expect(invokedAs({ npm_lifecycle_event: 'harmonia' })).toBe('pnpm -s harmonia');
+    expect(invokedAs({ npm_lifecycle_event: 'test' })).toBe('harmonia');
+    expect(invokedAs({})).toBe('harmonia');
   });
 });

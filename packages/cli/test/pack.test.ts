@@ -68,6 +68,15 @@ describe('packed packages', () => {
         p,
       ).toEqual([]);
     }
+    // The command's file is in the repository (not built), so installing a fresh checkout links it without a
+    // warning; it is in the tarball too.
+    const cli = JSON.parse(await readFile(join(root, 'packages/cli/package.json'), 'utf8')) as {
+      bin: { harmonia: string };
+    };
+    expect(cli.bin.harmonia).toBe('./bin/harmonia.js');
+    const tracked = await run('git', ['ls-files', 'packages/cli/bin/harmonia.js'], { cwd: root });
+    expect(tracked.stdout.trim()).toBe('packages/cli/bin/harmonia.js');
+    expect((await run('tar', ['tzf', tgz('cli').slice(5)])).stdout).toContain('package/bin/harmonia.js');
     // The engine ships its C++ sources and build script: the addon is built on first use, not on install.
     const engine = (await run('tar', ['tzf', tgz('engine').slice(5)])).stdout;
     for (const f of ['package/binding.gyp', 'package/native/model.cc', 'package/scripts/build-native.mjs'])

@@ -141,6 +141,7 @@ export const startCommand: Command = {
     const { createRoutedBackend } = await import('@harmonia/router');
     try {
       const named = spec ?? process.env.HARMONIA_BACKEND ?? '';
+      if (named.startsWith('native:') && !route) await buildEngine(progress);
       progress.start(
         named.startsWith('native:')
           ? `Loading the checkpoint ${named.slice('native:'.length)} (the native engine)`
@@ -246,6 +247,23 @@ export const startCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * The native engine's first use compiles it (a minute or two): on the spinner, naming the file being compiled,
+ * instead of compiler lines written across it.
+ */
+async function buildEngine(progress: Ticker): Promise<void> {
+  const { ensureNativeBuilt, nativeBuilt } = await import('@harmonia/engine');
+  if (nativeBuilt()) return;
+  const label = 'Building the native engine (first use only; about 1-2 minutes)';
+  progress.start(label);
+  await ensureNativeBuilt({
+    onProgress: (line) => {
+      const file = /(?:CXX|SOLINK_MODULE|SOLINK|CC)\(target\)\s+\S*?([\w.-]+)$/.exec(line.trim())?.[1];
+      if (file) progress.relabel(`${label}: ${file}`);
+    },
+  });
+}
 
 /** The backend the flags name, with what to run to get one when it is not reachable. */
 async function backendOf(v: BackendFlagValues, help: string): Promise<Backend> {
@@ -353,7 +371,14 @@ async function answer(
  * A progress line on stderr for slow steps (model load, first indexing): on a terminal it counts seconds in place
  * every half second, so the screen is never still for long; piped, it prints the step once.
  */
-function ticker(io: CliIO): { start(label: string): void; stop(): void } {
+interface Ticker {
+  start(label: string): void;
+  /** A new label for the same step: the seconds keep counting (terminal only). */
+  relabel(label: string): void;
+  stop(): void;
+}
+
+function ticker(io: CliIO): Ticker {
   const err = io.stderr as NodeJS.WriteStream;
   const tty = err.isTTY === true;
   let timer: NodeJS.Timeout | undefined;
@@ -383,6 +408,9 @@ function ticker(io: CliIO): { start(label: string): void; stop(): void } {
       timer = setInterval(draw, 500);
       timer.unref?.();
       // A step that runs in the same tick still shows once.
+    },
+    relabel(l) {
+      label = l;
     },
     stop,
   };
