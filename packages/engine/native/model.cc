@@ -194,6 +194,13 @@ void Model::ensure_capacity(size_t n) {
 
 // ---------------------------------------------------------------- pieces of the forward pass
 
+// At least n elements (grown, never shrunk; contents unspecified).
+template <typename T>
+static std::vector<T>& grow(std::vector<T>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v;
+}
+
 void Model::matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy) {
   const int threads = pool_->size();
   int chunk = std::max(16, rows / (threads * 8));
@@ -210,7 +217,7 @@ void Model::matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int 
 
 void Model::matmul_q8(const float* X, int T, int K,
                       std::initializer_list<std::pair<const Q8Dense*, float*>> mats) {
-  std::vector<uint8_t> xq(q8_bytes(T, K));
+  std::vector<uint8_t>& xq = grow(scratch_.xq, q8_bytes(T, K));
   kernels_->quantize_q8(X, T, K, xq.data());
   constexpr int chunk = 32;  // rows per task, a multiple of the kernel's 16-row groups
   std::vector<std::pair<int, int>> tasks;  // (matrix, first row)
@@ -229,8 +236,8 @@ void Model::matmul_q8(const float* X, int T, int K,
 
 void Model::matmul_dense(const uint16_t* W, int rows, int K, const float* X, int T, float* Y, int ldy) {
   if (!use_bf16(T) || K % 32) return matmul_bf16(W, rows, K, X, T, Y, ldy);
-  std::vector<uint16_t> xb(static_cast<size_t>(T) * K);
-  to_bf16(X, xb.data(), xb.size());
+  std::vector<uint16_t>& xb = grow(scratch_.xb, static_cast<size_t>(T) * K);
+  to_bf16(X, xb.data(), static_cast<size_t>(T) * K);
   const int chunk = 32;
   const int tasks = (rows + chunk - 1) / chunk;
   pool_->run(tasks, [&](int task) {
@@ -293,14 +300,10 @@ void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logit
   set_flush_denormals();  // the calling (libuv) thread computes too
   profile.start();
   const int H = c.hidden, nq = c.n_heads * c.head_dim, nkv = c.n_kv_heads * c.head_dim;
-  Work w;
-  w.x.resize(static_cast<size_t>(T) * H);
-  w.xn.resize(w.x.size());
-  w.tmp.resize(w.x.size());
-  w.q.resize(static_cast<size_t>(T) * nq);
-  w.att.resize(w.q.size());
-  w.k.resize(static_cast<size_t>(T) * nkv);
-  w.v.resize(w.k.size());
+  Work& w = work_;
+  for (auto* b : {&w.x, &w.xn, &w.tmp}) grow(*b, static_cast<size_t>(T) * H);
+  for (auto* b : {&w.q, &w.att}) grow(*b, static_cast<size_t>(T) * nq);
+  for (auto* b : {&w.k, &w.v}) grow(*b, static_cast<size_t>(T) * nkv);
   for (int t = 0; t < T; t++) {
     const uint16_t* row = embed_ + static_cast<size_t>(tokens[t]) * H;
     for (int i = 0; i < H; i++) w.x[static_cast<size_t>(t) * H + i] = bf16_to_f32(row[i]);
@@ -428,10 +431,16 @@ void Model::experts_block(const Layer& L, int T, const Routing& rt, Work& w) {
   const auto& active = rt.active;
   const auto& offset = rt.offset;
   const bool bf = use_bf16(T), q8 = !bf && use_int8(T);
-  std::vector<float> gx(static_cast<size_t>(R) * H), h1(static_cast<size_t>(R) * 2 * I);
-  std::vector<float> a(static_cast<size_t>(R) * I), as(a.size()), h2(static_cast<size_t>(R) * H);
-  std::vector<uint16_t> gx16(bf ? static_cast<size_t>(R) * H : 0), as16(bf ? static_cast<size_t>(R) * I : 0);
-  std::vector<uint8_t> gxq(q8 ? q8_bytes(R, H) : 0), asq(q8 ? q8_bytes(R, I) : 0);
+  Scratch& s = scratch_;
+  std::vector<float>& gx = grow(s.gx, static_cast<size_t>(R) * H);
+  std::vector<float>& h1 = grow(s.h1, static_cast<size_t>(R) * 2 * I);
+  std::vector<float>& a = grow(s.a, static_cast<size_t>(R) * I);
+  std::vector<float>& as = grow(s.as, static_cast<size_t>(R) * I);
+  std::vector<float>& h2 = grow(s.h2, static_cast<size_t>(R) * H);
+  std::vector<uint16_t>& gx16 = grow(s.gx16, bf ? static_cast<size_t>(R) * H : 0);
+  std::vector<uint16_t>& as16 = grow(s.as16, bf ? static_cast<size_t>(R) * I : 0);
+  std::vector<uint8_t>& gxq = grow(s.gxq, q8 ? q8_bytes(R, H) : 0);
+  std::vector<uint8_t>& asq = grow(s.asq, q8 ? q8_bytes(R, I) : 0);
   for (int e : active)
     for (size_t j = 0; j < routed[e].size(); j++) {
       const float* src = &w.xn[routed[e][j].first * H];
