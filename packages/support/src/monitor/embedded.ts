@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MonitorContext, MonitorVerdict } from '@harmonia/core';
 import { bundledMonitorModel } from '../paths.js';
 import { Domain, type DomainSources, MonitorModel, type MonitorModelJSON } from './model.js';
-import { sentences, words } from './text.js';
+import { countWords, sentences } from './text.js';
 import type { TopicMonitor } from './types.js';
 
 export interface EmbeddedMonitorOptions {
@@ -67,14 +67,18 @@ export class EmbeddedMonitor implements TopicMonitor {
     // Fragments ("Yes.", "Pairing failure section.") say little alone: they are judged with what follows.
     const parts = sentences(text);
     let pending = '';
+    let pendingWords = 0;
     for (let i = 0; i < parts.length; i++) {
-      const s = pending ? `${pending} ${parts[i]}` : parts[i]!;
-      if (words(s).length < 4 && i < parts.length - 1) {
+      const part = parts[i]!;
+      const s = pending ? `${pending} ${part}` : part;
+      const n = pendingWords + countWords(part);
+      if (n < 4 && i < parts.length - 1) {
         pending = s;
+        pendingWords = n;
         continue;
       }
       pending = '';
-      const n = words(s).length;
+      pendingWords = 0;
       if (minWords && n < minWords) continue;
       const p = this.score(s);
       // A short text with nothing after it (yet) needs a clearer signal: "Yes:" before the answer streams on.

@@ -43,10 +43,23 @@ export class VectorSet {
   max(v: Float32Array, skip = -1): number {
     const { data, dims, size } = this;
     let best = 0;
+    // Four running sums: shorter dependency chains, and `dims` is a multiple of 4 (the rest is summed after).
+    const tail = dims & 3;
     for (let i = 0, off = 0; i < size; i++, off += dims) {
       if (i === skip) continue;
-      let s = 0;
-      for (let d = 0; d < dims; d++) s += v[d]! * data[off + d]!;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      const end = off + dims - tail;
+      for (let a = off, d = 0; a < end; a += 4, d += 4) {
+        s0 += v[d]! * data[a]!;
+        s1 += v[d + 1]! * data[a + 1]!;
+        s2 += v[d + 2]! * data[a + 2]!;
+        s3 += v[d + 3]! * data[a + 3]!;
+      }
+      let s = s0 + s1 + s2 + s3;
+      for (let d = dims - tail; d < dims; d++) s += v[d]! * data[off + d]!;
       if (s > best) best = s;
     }
     return best;
@@ -57,8 +70,8 @@ export class VectorSet {
 export class Domain {
   readonly vocab: Set<string>;
   readonly vectors: VectorSet;
-  /** Word pairs of the instructions, to spot an answer that repeats them. */
-  readonly instructionPairs: Set<string>;
+  /** Word pairs of the instructions (hashed), to spot an answer that repeats them. */
+  readonly instructionPairs: Set<number>;
 
   constructor(sources: DomainSources, wv: WordVectors) {
     const instructions = sources.instructions ?? '';
@@ -75,17 +88,28 @@ export class Domain {
       .filter((u) => u.trim());
     this.vocab = new Set(units.flatMap((u) => words(plain(u))));
     // Each section, and each of its paragraphs: an answer usually paraphrases one paragraph.
+    // A one-paragraph section is its paragraph: duplicates are kept once (fewer vectors to scan per sentence).
     const pieces = units.flatMap((u) => [u, ...paragraphs(u).filter((p) => p.length > 40)]);
+    const seen = new Set<string>();
     this.vectors = new VectorSet(
       wv.dims,
       pieces.flatMap((p) => {
-        const v = wv.sentence(words(plain(p)));
+        const ws = words(plain(p));
+        const key = ws.join(' ');
+        if (seen.has(key)) return [];
+        seen.add(key);
+        const v = wv.sentence(ws);
         return v ? [v] : [];
       }),
     );
     const iw = words(instructions);
-    this.instructionPairs = new Set(iw.slice(1).map((w, i) => `${iw[i]} ${w}`));
+    this.instructionPairs = new Set(iw.slice(1).map((w, i) => pairHash(iw[i]!, w)));
   }
+}
+
+/** A hash of a word pair, without building the pair's string. */
+function pairHash(a: string, b: string): number {
+  return fnv1a(b, fnv1a(' ', fnv1a(a)));
 }
 
 const PATTERNS: readonly RegExp[] = [
@@ -211,7 +235,7 @@ export class MonitorModel {
     let echoed = 0;
     for (let i = 1; i < ws.length; i++) {
       pairs++;
-      if (domain.instructionPairs.has(`${ws[i - 1]} ${ws[i]}`)) echoed++;
+      if (domain.instructionPairs.has(pairHash(ws[i - 1]!, ws[i]!))) echoed++;
     }
     // Capitalised words past the first that the docs never use: places, people, brands of another topic.
     let names = 0;

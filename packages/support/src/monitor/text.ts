@@ -42,3 +42,16 @@ export function fnv1a(s: string, h = 0x811c9dc5): number {
   }
   return h >>> 0;
 }
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/** How many content words `words(text)` would return, without building them. */
+export function countWords(text: string): number {
+  let n = 0;
+  WORD.lastIndex = 0;
+  for (let m = WORD.exec(text); m; m = WORD.exec(text)) {
+    const w = m[0];
+    if (w.length > 1 && !STOP.has(w.toLowerCase())) n++;
+  }
+  return n;
+}

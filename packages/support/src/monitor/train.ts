@@ -20,7 +20,7 @@ import {
   SMALL_TALK,
 } from './seed.js';
 import { fnv1a, plain, sentences, words } from './text.js';
-import { WordVectors } from './vectors.js';
+import { dot, WordVectors } from './vectors.js';
 
 /** Sources of seeds shared by every domain (their fold is decided by text, not by product). */
 const SHARED_SOURCE = /^(small-talk|off:|off-task:|attack:)/;
@@ -202,6 +202,8 @@ export interface TrainOptions {
   hidden?: number;
   /** Largest share of on-task sentences (out of fold) the threshold may flag (default 0.02). */
   maxOnTaskFlagRate?: number;
+  /** Prototypes closer than this cosine to one already kept are dropped (default 0.9; 1 keeps all). */
+  prototypeSimilarity?: number;
   /** Cross-validation folds for the threshold (default 3; 1: calibrate on the training fit itself). */
   folds?: number;
   onProgress?: (line: string) => void;
@@ -236,10 +238,23 @@ export async function trainMonitor(
   const df = new Map<string, number>();
   for (const t of texts) for (const w of new Set(words(plain(t)))) df.set(w, (df.get(w) ?? 0) + 1);
   wv.weights = Float32Array.from(wv.vocab, (w) => Math.log((texts.length + 1) / ((df.get(w) ?? 0) + 1)) + 1);
+  // Prototypes: the training examples of each kind, near-duplicates dropped (cosine > 0.9 with one kept), so
+  // scoring scans half as many vectors for almost the same nearest-neighbour similarity.
+  const prune = (xs: string[]) => {
+    const kept: string[] = [];
+    const vecs: Float32Array[] = [];
+    for (const x of unique(xs)) {
+      const v = wv.sentence(words(plain(x)));
+      if (v && vecs.some((u) => dot(u, v) > (opts.prototypeSimilarity ?? 0.9))) continue;
+      kept.push(x);
+      if (v) vecs.push(v);
+    }
+    return kept;
+  };
   const prototypes = {
-    attack: unique(train.filter((r) => r.label === 'attack').map((r) => r.text)),
-    offTask: unique(train.filter((r) => r.label === 'off').map((r) => r.text)),
-    smallTalk: unique(
+    attack: prune(train.filter((r) => r.label === 'attack').map((r) => r.text)),
+    offTask: prune(train.filter((r) => r.label === 'off').map((r) => r.text)),
+    smallTalk: prune(
       train.filter((r) => r.source === 'small-talk' || r.source === 'refusal').map((r) => r.text),
     ),
   };
