@@ -404,3 +404,26 @@ describe('commands printed for the user to type', () => {
     expect(invokedAs({})).toBe('harmonia');
   });
 });
+
+describe('harmonia run "MESSAGE"', () => {
+  it('takes the message as its one argument, like --input; two messages or both forms are usage errors', async () => {
+    const script = join(tmpdir(), `harmonia-run-positional-${process.pid}.json`);
+    await writeFile(script, JSON.stringify(['<|channel|>final<|message|>Four.']));
+    const ok = memoryIO();
+    expect(await main(['run', '--backend', `script:${script}`, 'What is 2+2?'], ok.io)).toBe(0);
+    expect(ok.stdout()).toBe('Four.\n');
+    const two = memoryIO();
+    expect(await main(['run', '--backend', `script:${script}`, 'What', 'is'], two.io)).toBe(2);
+    expect(two.stderr()).toContain(
+      'give the message as one quoted argument (or --input TEXT), got 2 arguments',
+    );
+    const both = memoryIO();
+    expect(await main(['run', '--backend', `script:${script}`, '--input', 'a', 'b'], both.io)).toBe(2);
+    expect(both.stderr()).toContain('not both');
+    const none = memoryIO();
+    expect(await main(['run', '--backend', `script:${script}`], none.io)).toBe(2);
+    expect(none.stderr()).toBe(
+      'harmonia run: a message is required: harmonia run "TEXT" (or --input TEXT)\n',
+    );
+  });
+});

@@ -152,7 +152,7 @@ describe('packed packages', () => {
         '<|channel|>analysis<|message|>Again.<|end|><|start|>assistant<|channel|>final<|message|>The support bot, packed.',
       ]),
     );
-    const r = await harmonia(['run', '--backend', 'script:script.json', '--input', 'Hi']);
+    const r = await harmonia(['run', '--backend', 'script:script.json', 'Hi']);
     expect(r).toMatchObject({ code: 0, stdout: 'Hello from a packed Harmonia.\n' });
 
     // support (LanceDB, the bundled docs) + engine loader: the support bot over the docs it ships with.

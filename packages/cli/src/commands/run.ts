@@ -37,8 +37,6 @@ import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } fr
 import { explainRunError } from '../run-errors.js';
 import { disposeTools, resolveTools } from '../tools-registry.js';
 
-const flags = <const T extends FlagOptions>(args: string[], options: T) => parseFlags(args, options).values;
-
 /** Flags shared by `run` and `chat`. */
 export const AGENT_FLAGS = {
   ...BACKEND_FLAGS,
@@ -235,12 +233,12 @@ async function close(s: OutputFile | undefined, flag: string): Promise<void> {
   }
 }
 
-const HELP = `Usage: harmonia run --backend SPEC --input TEXT [options]
+const HELP = `Usage: harmonia run --backend SPEC [options] "MESSAGE"   (or --input MESSAGE)
 
 One non-interactive agent run. Prints the final answer on stdout.
 
 ${AGENT_FLAGS_HELP}
-  --input TEXT          the user message (required)
+  --input TEXT          the user message (or give it as the one argument)
   --events FILE         write every run event as one JSON line
   --journal FILE        write one JSON line per model call with the rendered prompt text
   --show-reasoning      print the model's reasoning on stderr
@@ -257,15 +255,29 @@ export const runCommand: Command = {
       io.stdout.write(HELP);
       return 0;
     }
-    const v = flags(args, {
-      ...AGENT_FLAGS,
-      input: { type: 'string' },
-      events: { type: 'string' },
-      journal: { type: 'string' },
-      'show-reasoning': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    });
-    if (v.input === undefined) throw new UsageError('--input is required');
+    const parsed = parseFlags(
+      args,
+      {
+        ...AGENT_FLAGS,
+        input: { type: 'string' },
+        events: { type: 'string' },
+        journal: { type: 'string' },
+        'show-reasoning': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+      { positionals: true },
+    );
+    const v = parsed.values;
+    // The message: --input TEXT, or the one argument (`harmonia run "What is 2+2?"`).
+    if (parsed.positionals.length > 1)
+      throw new UsageError(
+        `give the message as one quoted argument (or --input TEXT), got ${parsed.positionals.length} arguments`,
+      );
+    if (parsed.positionals.length === 1 && v.input !== undefined)
+      throw new UsageError('give the message as an argument or as --input TEXT, not both');
+    const input = v.input ?? parsed.positionals[0];
+    if (input === undefined)
+      throw new UsageError('a message is required: harmonia run "TEXT" (or --input TEXT)');
     const events = open(v.events, '--events');
     const journal = open(v.journal, '--journal');
     const agent = await agentFromFlags(v);
@@ -274,7 +286,7 @@ export const runCommand: Command = {
     let failure: string | undefined;
     const conversationId = randomUUID();
     try {
-      for await (const ev of runStream(agent, v.input, {
+      for await (const ev of runStream(agent, input, {
         conversationId,
         includeReasoning: v['show-reasoning'],
         onModelCall: (info) => journal?.write(`${journalJson(info)}\n`),
