@@ -2,6 +2,9 @@
  * Conversation store benchmark: one bot turn's store work — append the user message and the answer, then load the
  * whole 50-message conversation — on the in-memory store (peer), the embedded store (PGlite, file-backed) and a
  * PostgreSQL server on loopback (started here from the machine's PostgreSQL binaries, as the tests do).
+ * The embedded store is measured twice: as a running bot uses it (its conversations cached in memory), and
+ * reopened, as after a restart, where every op is the first touch of its conversation (the load reads the
+ * database).
  * Run from the repo root after `pnpm -s build`:
  *   node --import tsx bench/store.ts [--ops 200]
  */
@@ -41,25 +44,29 @@ interface Row {
   cpu99: number;
 }
 
-async function measure(name: string, store: ConversationStore): Promise<Row> {
-  // OPS conversations of 48 messages; each op appends the 49th and 50th and loads all 50.
+/** Writes `prefix-0…OPS-1`, 48 messages each, and warm-up conversations. */
+async function preload(store: ConversationStore, prefix: string): Promise<void> {
   for (let c = 0; c < OPS; c++) {
     const msgs: Message[] = [];
     for (let i = 0; i < PRELOAD; i += 2) msgs.push(user(i), final(i + 1));
-    await store.append(`bench-${c}`, msgs);
+    await store.append(`${prefix}-${c}`, msgs);
   }
+}
+
+/** Each op appends the 49th and 50th messages of a conversation written by `preload` and loads all 50. */
+async function measure(name: string, store: ConversationStore, prefix: string): Promise<Row> {
   // Warm-up on separate conversations.
   for (let w = 0; w < 20; w++) {
-    await store.append(`warm-${w}`, [user(0), final(1)]);
-    await store.load(`warm-${w}`);
+    await store.append(`warm-${prefix}-${w}`, [user(0), final(1)]);
+    await store.load(`warm-${prefix}-${w}`);
   }
   const times: number[] = [];
   const cpu: number[] = [];
   for (let c = 0; c < OPS; c++) {
     const t = performance.now();
     const u = process.cpuUsage();
-    await store.append(`bench-${c}`, [user(PRELOAD), final(PRELOAD + 1)]);
-    const rec = await store.load(`bench-${c}`);
+    await store.append(`${prefix}-${c}`, [user(PRELOAD), final(PRELOAD + 1)]);
+    const rec = await store.load(`${prefix}-${c}`);
     times.push(performance.now() - t);
     const d = process.cpuUsage(u);
     cpu.push((d.user + d.system) / 1000);
@@ -70,19 +77,30 @@ async function measure(name: string, store: ConversationStore): Promise<Row> {
 }
 
 const rows: Row[] = [];
-rows.push(await measure('in-memory (peer)', new InMemoryConversationStore()));
+const memory = new InMemoryConversationStore();
+await preload(memory, 'bench');
+rows.push(await measure('in-memory (peer)', memory, 'bench'));
 
 const dir = mkdtempSync(join(tmpdir(), 'harmonia-bench-store-'));
-const embedded = await openStore(join(dir, 'store'));
-rows.push(await measure('embedded (PGlite, file)', embedded));
-await embedded.dispose?.();
-rmSync(dir, { recursive: true, force: true });
+try {
+  const embedded = await openStore(join(dir, 'store'));
+  await preload(embedded, 'bench');
+  await preload(embedded, 'cold');
+  rows.push(await measure('embedded (PGlite, file)', embedded, 'bench'));
+  await embedded.dispose?.();
+  const reopened = await openStore(join(dir, 'store'));
+  rows.push(await measure('embedded, reopened (first touch: load from the database)', reopened, 'cold'));
+  await reopened.dispose?.();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 
 if (findPgBin()) {
   const pg = await startPgServer();
   try {
     const store = await openStore(pg.url);
-    rows.push(await measure('PostgreSQL (loopback)', store));
+    await preload(store, 'bench');
+    rows.push(await measure('PostgreSQL (loopback)', store, 'bench'));
     await store.dispose?.();
   } finally {
     await pg.stop();

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { SqlDriver, SqlExecutor, SqlRow } from './sql.js';
@@ -29,12 +29,30 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Embedded store folders this process has open (the lock file cannot tell this process's two opens apart). */
+const openHere = new Set<string>();
+
 /**
- * One process at a time may open an embedded store: PGlite is a single-user database. The lock file records
- * `pid host`; a lock whose process is gone (same host) or that another host (a container since replaced) left
- * behind is taken over.
+ * One process at a time may open an embedded store, and that process once: PGlite is a single-user database, and
+ * the store caches conversations because it is the only writer. The lock file records `pid host`; a lock whose
+ * process is gone (same host), that another host (a container since replaced) left behind, or that carries this
+ * process's own pid (a restarted container's pid 1) without this process having the folder open, is taken over.
  */
 function lockDir(dir: string): () => void {
+  const key = realpathSync(dir);
+  if (openHere.has(key))
+    throw new StoreOpenError(
+      `embedded store ${dir} is already open in this process; open it once and share the store`,
+    );
+  const unlock = lockFile(dir);
+  openHere.add(key);
+  return () => {
+    openHere.delete(key);
+    unlock();
+  };
+}
+
+function lockFile(dir: string): () => void {
   const file = join(dir, 'harmonia.pid');
   const me = `${process.pid} ${hostname()}`;
   for (let tries = 0; tries < 2; tries++) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '../harmony/types.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { type CachedConversation, ConversationCache, type ConversationCacheOptions } from './cache.js';
+import { MIGRATIONS, type Migration, migrationStatements } from './migrations.js';
 import {
   type AcquireOptions,
   type ConversationLease,
@@ -36,6 +37,12 @@ export interface SqlDriver extends SqlExecutor {
 }
 
 export interface SqlStoreOptions {
+  /**
+   * Keep loaded conversations in memory (read-through, updated by this store's writes) — only for the embedded
+   * store, whose database this store alone writes (default: on, 1,000 conversations / 32 M characters;
+   * `false` turns it off). Ignored for PostgreSQL, where other replicas write too.
+   */
+  cache?: ConversationCacheOptions | false;
   /** How long a turn's lease lasts without renewal (default 30 s); a crashed replica's lease expires after it. */
   leaseMs?: number;
   /** Identifies this process in lease rows (default: a random id). */
@@ -75,11 +82,7 @@ export async function migrate(
     const applied: number[] = [];
     for (const m of migrations) {
       if (have.has(m.version)) continue;
-      for (const stmt of m.sql
-        .split(/;\s*\n/)
-        .map((s) => s.trim())
-        .filter(Boolean))
-        await tx.query(stmt);
+      for (const stmt of migrationStatements(m.sql)) await tx.query(stmt);
       await tx.query('INSERT INTO harmonia_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }
@@ -88,6 +91,26 @@ export async function migrate(
 }
 
 const iso = (v: unknown): string => (v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
+
+/** The ticket and timestamps of a row from harmonia_append or harmonia_load. */
+function ticketOf(r: SqlRow): Omit<CachedConversation, 'json' | 'count' | 'notes'> {
+  return {
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+    state: r.state as TicketState,
+    replies: Number(r.replies),
+    ...(r.escalated_at
+      ? {
+          escalation: {
+            summary: String(r.escalation_summary),
+            by: String(r.escalated_by),
+            at: iso(r.escalated_at),
+          },
+        }
+      : {}),
+    ...(r.closed_at ? { closed: { reason: String(r.close_reason), at: iso(r.closed_at) } } : {}),
+  };
+}
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -103,6 +126,9 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+/** The first store made on each embedded driver. */
+const storesOn = new WeakMap<SqlDriver, SqlConversationStore>();
+
 /**
  * The conversation store on PostgreSQL's SQL, for both the embedded PGlite database and a PostgreSQL server.
  * Every write is one transaction; leases and message claims make several replicas on one database safe.
@@ -111,6 +137,8 @@ export class SqlConversationStore implements ConversationStore {
   readonly owner: string;
   private readonly leaseMs: number;
   private readonly ready: Promise<unknown>;
+  /** Only for an embedded database, which this store alone writes (see storesOn). */
+  private cache: ConversationCache | undefined;
 
   constructor(
     readonly driver: SqlDriver,
@@ -118,6 +146,16 @@ export class SqlConversationStore implements ConversationStore {
   ) {
     this.owner = options.owner ?? `${process.pid}-${randomUUID().slice(0, 8)}`;
     this.leaseMs = options.leaseMs ?? 30_000;
+    if (driver.kind === 'embedded') {
+      // Another store on the same embedded driver would write behind this one's cache (or this one behind its):
+      // only a driver's only store caches.
+      const first = storesOn.get(driver);
+      if (first) first.cache = undefined;
+      else {
+        storesOn.set(driver, this);
+        if (options.cache !== false) this.cache = new ConversationCache(options.cache);
+      }
+    }
     this.ready = migrate(driver);
     // Surfaced by the first operation; not an unhandled rejection in between.
     this.ready.catch(() => {});
@@ -137,6 +175,11 @@ export class SqlConversationStore implements ConversationStore {
     );
   }
 
+  /** Runs a write that changes what `load` returns: through the cache (which drops the entry) when there is one. */
+  private changes<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.cache ? this.cache.write(id, fn, () => undefined) : fn();
+  }
+
   async append(id: string, messages: readonly Message[]): Promise<void> {
     await this.ready;
     if (!messages.length) {
@@ -144,92 +187,86 @@ export class SqlConversationStore implements ConversationStore {
       return;
     }
     const bodies = messages.map((m) => JSON.stringify(m));
+    const json = `[${bodies.join(',')}]`;
     const last = messages.at(-1)!;
-    await this.driver.transaction(async (tx) => {
-      // One upsert reserves the sequence numbers and holds the row lock to the commit, so concurrent appends
-      // to one conversation get consecutive, non-overlapping numbers.
-      const [row] = await tx.query(
-        `INSERT INTO conversations (id, message_count) VALUES ($1, $2)
-         ON CONFLICT (id) DO UPDATE SET message_count = conversations.message_count + $2, updated_at = now()
-         RETURNING message_count - $2 AS start`,
-        [id, messages.length],
+    const answered = last.role === 'assistant' && last.channel === 'final';
+    const asked = messages.some((m) => m.role === 'user');
+    // Index columns only (the body is the message); PostgreSQL text cannot hold NUL.
+    const col = (v: string | null | undefined) => (v == null ? null : v.replaceAll('\0', ''));
+    const params = [
+      id,
+      messages.length,
+      json,
+      messages.map((m) => col(m.role)),
+      messages.map((m) => col(m.channel)),
+      messages.map((m) => col(m.recipient)),
+      toolCalls(messages).map((t) => col(t)),
+      countReplies(messages),
+      stateAfter('open', messages),
+      answered,
+      asked,
+    ];
+    const write = async () => {
+      const [row] = await this.driver.query(
+        'SELECT * FROM harmonia_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+        params,
       );
-      let seq = Number(row?.start ?? 0);
-      const rows: unknown[] = [];
-      const values: string[] = [];
-      messages.forEach((m, i) => {
-        const p = rows.length;
-        values.push(`($1, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6})`);
-        rows.push(seq++, m.role, m.channel ?? null, m.recipient ?? null, bodies[i]);
-      });
-      await tx.query(
-        `INSERT INTO messages (conversation_id, seq, role, channel, recipient, body) VALUES ${values.join(', ')}`,
-        [id, ...rows],
-      );
-      const tools = toolCalls(messages);
-      if (tools.length) {
-        const tv = tools.map((_, i) => `($1, $2, $${i + 3})`).join(', ');
-        await tx.query(`INSERT INTO tool_usage (conversation_id, seq, tool) VALUES ${tv}`, [
-          id,
-          seq,
-          ...tools,
-        ]);
-      }
-      // Reply count and state move together (see stateAfter): an answer at the end waits for the user, a user
-      // message reopens; escalated and closed tickets keep their state.
-      const answered = last.role === 'assistant' && last.channel === 'final';
-      const asked = messages.some((m) => m.role === 'user');
-      const fresh = stateAfter('open', messages);
-      await tx.query(
-        `INSERT INTO tickets (conversation_id, replies, state) VALUES ($1, $2, $3)
-         ON CONFLICT (conversation_id) DO UPDATE SET replies = tickets.replies + $2,
-           state = CASE WHEN tickets.state IN ('closed', 'escalated') THEN tickets.state
-                        WHEN $4 THEN 'waiting' WHEN $5 THEN 'open' ELSE tickets.state END`,
-        [id, countReplies(messages), fresh, answered, asked],
-      );
+      if (!row) throw new Error(`append to ${id} returned no row`);
+      return row;
+    };
+    if (!this.cache) {
+      await write();
+      return;
+    }
+    await this.cache.write(id, write, (row, entry, alone) => {
+      const start = Number(row.start);
+      const base =
+        entry && entry.count === start
+          ? entry
+          : !entry && start === 0 && alone && !row.has_notes
+            ? null
+            : undefined;
+      if (base === undefined) return undefined;
+      return {
+        json: base?.count ? `${base.json.slice(0, -1)},${json.slice(1)}` : json,
+        count: start + messages.length,
+        notes: base ? base.notes : [],
+        ...ticketOf(row),
+      };
     });
   }
 
   async load(id: string): Promise<ConversationRecord | null> {
     await this.ready;
-    // One round trip: the ticket row with its messages and notes as JSON arrays.
-    const [conv] = await this.driver.query(
-      `SELECT c.created_at, c.updated_at, t.state, t.replies, t.close_reason, t.closed_at,
-              t.escalation_summary, t.escalated_by, t.escalated_at,
-              (SELECT coalesce(json_agg(m.body ORDER BY m.seq), '[]'::json) FROM messages m
-                WHERE m.conversation_id = c.id) AS messages,
-              (SELECT coalesce(json_agg(json_build_object('author', n.author, 'text', n.body, 'at', n.created_at)
-                       ORDER BY n.id), '[]'::json) FROM ticket_notes n WHERE n.conversation_id = c.id) AS notes
-         FROM conversations c JOIN tickets t ON t.conversation_id = c.id WHERE c.id = $1`,
-      [id],
-    );
+    const hit = this.cache?.get(id);
+    if (hit) return hit;
+    const token = this.cache?.readToken() ?? -1;
+    // One call: the ticket row with its messages as one JSON array (the stored texts, joined) and its notes.
+    const [conv] = await this.driver.query('SELECT * FROM harmonia_load($1)', [id]);
     if (!conv) return null;
-    const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+    const entry: CachedConversation = {
+      json: String(conv.messages),
+      count: Number(conv.message_count),
+      notes: (typeof conv.notes === 'string'
+        ? (JSON.parse(conv.notes) as { author: string; text: string; at: string }[])
+        : (conv.notes as { author: string; text: string; at: string }[])
+      ).map((n) => ({ author: n.author, text: n.text, at: iso(n.at) })),
+      ...ticketOf(conv),
+    };
     const rec: ConversationRecord = {
       id,
-      messages: json<Message[]>(conv.messages),
-      createdAt: iso(conv.created_at),
-      updatedAt: iso(conv.updated_at),
+      messages: JSON.parse(entry.json) as Message[],
+      createdAt: entry.createdAt,
+      updatedAt: entry.updatedAt,
       ticket: {
-        state: conv.state as TicketState,
-        replies: Number(conv.replies),
-        notes: json<{ author: string; text: string; at: string }[]>(conv.notes).map((n) => ({
-          author: n.author,
-          text: n.text,
-          at: iso(n.at),
-        })),
-        ...(conv.escalated_at
-          ? {
-              escalation: {
-                summary: String(conv.escalation_summary),
-                by: String(conv.escalated_by),
-                at: iso(conv.escalated_at),
-              },
-            }
-          : {}),
+        state: entry.state,
+        replies: entry.replies,
+        notes: entry.notes.map((n) => ({ ...n })),
+        ...(entry.escalation ? { escalation: { ...entry.escalation } } : {}),
       },
     };
-    if (conv.closed_at) rec.closed = { reason: String(conv.close_reason), at: iso(conv.closed_at) };
+    if (entry.closed) rec.closed = { ...entry.closed };
+    this.cache?.fill(id, token, entry);
     return rec;
   }
 
@@ -252,51 +289,59 @@ export class SqlConversationStore implements ConversationStore {
 
   async close(id: string, reason: string): Promise<void> {
     await this.ready;
-    await this.driver.transaction(async (tx) => {
-      await this.ensure(tx, id);
-      await tx.query(
-        `UPDATE tickets SET state = 'closed', close_reason = $2, closed_at = now() WHERE conversation_id = $1`,
-        [id, reason],
-      );
-      await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [id]);
-    });
+    await this.changes(id, () =>
+      this.driver.transaction(async (tx) => {
+        await this.ensure(tx, id);
+        await tx.query(
+          `UPDATE tickets SET state = 'closed', close_reason = $2, closed_at = now() WHERE conversation_id = $1`,
+          [id, reason],
+        );
+        await tx.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [id]);
+      }),
+    );
   }
 
   async setState(id: string, state: Exclude<TicketState, 'closed'>): Promise<void> {
     await this.ready;
-    await this.driver.transaction(async (tx) => {
-      await this.ensure(tx, id);
-      // A closed ticket stays closed.
-      await tx.query(`UPDATE tickets SET state = $2 WHERE conversation_id = $1 AND state <> 'closed'`, [
-        id,
-        state,
-      ]);
-    });
+    await this.changes(id, () =>
+      this.driver.transaction(async (tx) => {
+        await this.ensure(tx, id);
+        // A closed ticket stays closed.
+        await tx.query(`UPDATE tickets SET state = $2 WHERE conversation_id = $1 AND state <> 'closed'`, [
+          id,
+          state,
+        ]);
+      }),
+    );
   }
 
   async escalate(id: string, e: Omit<TicketEscalation, 'at'>): Promise<void> {
     await this.ready;
-    await this.driver.transaction(async (tx) => {
-      await this.ensure(tx, id);
-      await tx.query(
-        `UPDATE tickets SET escalation_summary = $2, escalated_by = $3, escalated_at = now(),
+    await this.changes(id, () =>
+      this.driver.transaction(async (tx) => {
+        await this.ensure(tx, id);
+        await tx.query(
+          `UPDATE tickets SET escalation_summary = $2, escalated_by = $3, escalated_at = now(),
                 state = CASE WHEN state = 'closed' THEN state ELSE 'escalated' END
           WHERE conversation_id = $1`,
-        [id, e.summary, e.by],
-      );
-    });
+          [id, e.summary, e.by],
+        );
+      }),
+    );
   }
 
   async addNote(id: string, note: Omit<TicketNote, 'at'>): Promise<void> {
     await this.ready;
-    await this.driver.transaction(async (tx) => {
-      await this.ensure(tx, id);
-      await tx.query('INSERT INTO ticket_notes (conversation_id, author, body) VALUES ($1, $2, $3)', [
-        id,
-        note.author,
-        note.text,
-      ]);
-    });
+    await this.changes(id, () =>
+      this.driver.transaction(async (tx) => {
+        await this.ensure(tx, id);
+        await tx.query('INSERT INTO ticket_notes (conversation_id, author, body) VALUES ($1, $2, $3)', [
+          id,
+          note.author,
+          note.text,
+        ]);
+      }),
+    );
   }
 
   async recordUsage(id: string, u: UsageRecord): Promise<void> {
@@ -423,6 +468,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async dispose(): Promise<void> {
+    this.cache?.clear();
     await this.ready.catch(() => {});
     await this.driver.close();
   }

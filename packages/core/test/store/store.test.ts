@@ -12,11 +12,14 @@ import {
   InMemoryConversationStore,
   type Message,
   MIGRATIONS,
+  migrate,
+  migrationStatements,
   openStore,
   pgliteDriver,
   run,
   ScriptedBackend,
   SqlConversationStore,
+  type SqlDriver,
   StoreOpenError,
   StoreSchemaError,
 } from '../../src/index.js';
@@ -190,6 +193,20 @@ for (const kind of kinds) {
       expect((await s.load('tx'))?.messages).toHaveLength(1);
     });
 
+    it('keeps any text a message can hold: NUL, a lone surrogate, quotes and backslashes', async () => {
+      const s = shared;
+      const odd = [
+        user('a\u0000b'),
+        final('\ud800 "quoted" \\ back\\slash \n end'),
+        call('functions.x\u0000'),
+      ];
+      await s.append('odd', odd);
+      await s.append('odd', [user('next')]);
+      const rec = await s.load('odd');
+      expect(rec?.messages).toEqual([...odd, user('next')]);
+      expect(rec?.ticket?.replies).toBe(1);
+    });
+
     it('concurrent appends to one conversation lose nothing', async () => {
       const s = shared;
       {
@@ -232,7 +249,186 @@ for (const kind of kinds) {
   });
 }
 
+/** An embedded driver that counts the queries it runs (to see which loads the cache serves). */
+async function countingDriver(dir: string): Promise<SqlDriver & { queries: string[] }> {
+  const d = await pgliteDriver(dir);
+  const queries: string[] = [];
+  return {
+    kind: 'embedded',
+    queries,
+    query: (sql, params) => {
+      queries.push(sql);
+      return d.query(sql, params);
+    },
+    exec: (sql) => d.exec(sql),
+    transaction: (fn) =>
+      d.transaction((tx) =>
+        fn({
+          query: (sql, params) => {
+            queries.push(sql);
+            return tx.query(sql, params);
+          },
+        }),
+      ),
+    close: () => d.close(),
+  };
+}
+
+describe('embedded store: conversations cached in memory', () => {
+  it('serves loads from memory after its own writes; other writes drop the entry; a second store on the driver turns it off', async () => {
+    const d = await countingDriver(join(tempDir(), 'cache'));
+    const s = await new SqlConversationStore(d).init();
+    try {
+      await s.append('a', [user('hi')]);
+      await s.append('a', [final('hello')]);
+      d.queries.length = 0;
+      const rec = await s.load('a');
+      expect(rec?.messages).toEqual([user('hi'), final('hello')]);
+      expect(rec?.ticket).toMatchObject({ state: 'waiting', replies: 1 });
+      expect(d.queries).toEqual([]);
+      // A caller mutating a loaded record does not change what the store returns.
+      rec!.messages.push(user('not stored'));
+      rec!.ticket!.notes.push({ author: 'x', text: 'y', at: 'z' });
+      expect((await s.load('a'))?.messages).toHaveLength(2);
+      expect((await s.load('a'))?.ticket?.notes).toEqual([]);
+      // A note goes to the database and drops the entry: the next load reads it.
+      await s.addNote('a', { author: 'model', text: 'check the order' });
+      d.queries.length = 0;
+      expect((await s.load('a'))?.ticket?.notes).toMatchObject([
+        { author: 'model', text: 'check the order' },
+      ]);
+      expect(d.queries).toHaveLength(1);
+      d.queries.length = 0;
+      await s.load('a');
+      expect(d.queries).toEqual([]);
+      // A conversation this store did not write is read once, then cached.
+      expect(await s.load('missing')).toBeNull();
+      // Another store on the same driver writes behind the first one's back: neither caches from now on.
+      const other = new SqlConversationStore(d);
+      await other.append('a', [user('from the other store')]);
+      d.queries.length = 0;
+      expect((await s.load('a'))?.messages).toHaveLength(3);
+      expect(d.queries).toHaveLength(1);
+    } finally {
+      await s.dispose();
+    }
+  }, 60_000);
+
+  it('a store reopened on the folder sees exactly what the cached store returned, after concurrent writes, loads and a failed append', async () => {
+    const dir = join(tempDir(), 'reopen');
+    const d = await pgliteDriver(dir);
+    const s1 = await new SqlConversationStore(d).init();
+    // A write the database refuses mid-statement (after the conversation upsert): nothing of it may stay.
+    await d.exec(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.body::text LIKE '%refuse me%' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse();`);
+    const ids = ['t0', 't1', 't2', 't3'];
+    const ops: Promise<unknown>[] = [];
+    for (let round = 0; round < 6; round++)
+      for (const [i, id] of ids.entries()) {
+        ops.push(
+          s1.append(id, [user(`${id} q${round}`), call('functions.lookup'), final(`${id} a${round}`)]),
+        );
+        ops.push(s1.load(id));
+        if (round === 2 && i === 1) ops.push(s1.close(id, 'resolved'));
+        if (round === 3 && i === 2) ops.push(s1.escalate(id, { summary: 'refund', by: 'model' }));
+        if (round === 4) ops.push(s1.addNote(id, { author: 'model', text: `note ${round}` }));
+        if (round === 1 && i === 3) ops.push(s1.setState(id, 'escalated'));
+        if (round === 5 && i === 0)
+          ops.push(
+            s1.append(id, [user('kept?'), user('refuse me')]).then(
+              () => {
+                throw new Error('the refused append resolved');
+              },
+              (err: Error) => expect(err.message).toMatch(/refused/),
+            ),
+          );
+      }
+    await Promise.all(ops);
+    await s1.append('t0', [user('after the refused one')]);
+    // Then one at a time, each write on a cached conversation.
+    for (const id of ids) {
+      await s1.load(id);
+      await s1.addNote(id, { author: 'agent', text: 'seen' });
+      await s1.load(id);
+      await s1.append(id, [user(`${id} last`)]);
+    }
+    const before = await Promise.all(ids.map((id) => s1.load(id)));
+    expect(before[0]?.messages).toHaveLength(6 * 3 + 2);
+    expect(before[0]?.messages.map((m) => (m.content[0] as { text: string }).text)).not.toContain('kept?');
+    expect(before[1]).toMatchObject({
+      closed: { reason: 'resolved' },
+      ticket: { state: 'closed', replies: 6 },
+    });
+    expect(before[2]?.ticket).toMatchObject({ state: 'escalated', escalation: { summary: 'refund' } });
+    expect(before[3]?.ticket?.state).toBe('escalated');
+    for (const rec of before) expect(rec?.ticket?.notes).toHaveLength(2);
+    await s1.dispose();
+    // The cache does not outlive the store: a new store on the folder reads the database.
+    const s2 = await openStore(dir);
+    try {
+      expect(await Promise.all(ids.map((id) => s2.load(id)))).toEqual(before);
+      const list = await s2.list();
+      for (const rec of before)
+        expect(list.find((c) => c.id === rec!.id)?.messageCount).toBe(rec!.messages.length);
+    } finally {
+      await s2.dispose?.();
+    }
+  }, 120_000);
+
+  it('one open per process: a second open of the same folder is refused until the first store is closed', async () => {
+    const dir = join(tempDir(), 'twice');
+    const s1 = await openStore(dir);
+    await expect(openStore(dir)).rejects.toThrow(/already open in this process/);
+    await s1.append('x', [user('one')]);
+    await s1.dispose?.();
+    const s2 = await openStore(dir);
+    expect((await s2.load('x'))?.messages).toEqual([user('one')]);
+    await s2.dispose?.();
+  }, 60_000);
+});
+
 describe('SQL store: migrations, locking, errors', () => {
+  it('splits migrations at statement ends but not inside $$ bodies', () => {
+    expect(
+      migrationStatements(
+        'CREATE TABLE a (x int);\nCREATE FUNCTION f() AS $$\nBEGIN x;\ny;\nEND\n$$;\nSELECT 1;\n',
+      ),
+    ).toEqual(['CREATE TABLE a (x int)', 'CREATE FUNCTION f() AS $$\nBEGIN x;\ny;\nEND\n$$', 'SELECT 1']);
+  });
+
+  it('a store written by schema version 2 (jsonb bodies) migrates to 3 and keeps its messages', async () => {
+    const dir = join(tempDir(), 'v2');
+    const d = await pgliteDriver(dir);
+    expect(
+      await migrate(
+        d,
+        MIGRATIONS.filter((m) => m.version <= 2),
+      ),
+    ).toEqual([1, 2]);
+    await d.query(`INSERT INTO conversations (id, message_count) VALUES ('old', 2)`);
+    await d.query(`INSERT INTO tickets (conversation_id, replies, state) VALUES ('old', 1, 'waiting')`);
+    await d.query(
+      `INSERT INTO messages (conversation_id, seq, role, channel, body) VALUES ('old', 0, 'user', NULL, $1),
+         ('old', 1, 'assistant', 'final', $2)`,
+      [JSON.stringify(user('before the upgrade')), JSON.stringify(final('old answer'))],
+    );
+    await d.close();
+    const s = await openStore(dir);
+    try {
+      await s.append('old', [user('after the upgrade')]);
+      const rec = await s.load('old');
+      expect(rec?.messages).toEqual([
+        user('before the upgrade'),
+        final('old answer'),
+        user('after the upgrade'),
+      ]);
+      expect(rec?.ticket).toMatchObject({ state: 'open', replies: 1 });
+    } finally {
+      await s.dispose?.();
+    }
+  }, 60_000);
+
   it('migrations are versioned and run once; one process per embedded store; a newer schema is refused', async () => {
     const dir = join(tempDir(), 'm');
     const d1 = await pgliteDriver(dir);
