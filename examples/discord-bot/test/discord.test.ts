@@ -10,7 +10,7 @@ const REASONING = 'PRIVATE-REASONING: the user asks about Ollama setup';
 let fake: FakeDiscord;
 let app: DiscordApp;
 
-async function setup(steps: ScriptStep[], maxReplies = 5) {
+async function setup(steps: ScriptStep[], maxReplies = 5, editIntervalMs = 0) {
   fake = await startFakeDiscord();
   const backend = new ScriptedBackend(steps);
   const bot = createSupportBot({
@@ -22,7 +22,7 @@ async function setup(steps: ScriptStep[], maxReplies = 5) {
     link: (id) => `https://docs.example.com/${id.replace(/\.md#.*/, '')}`,
     formatLink: (url, label) => `[${label}](<${url}>)`,
     maxLength: DISCORD_MAX_LENGTH,
-    editIntervalMs: 0,
+    editIntervalMs,
   });
   app = await startDiscordApp({
     token: 'fake-token',
@@ -30,10 +30,11 @@ async function setup(steps: ScriptStep[], maxReplies = 5) {
     restApi: fake.api,
     moderatorRoles: [MOD_ROLE],
   });
-  return { backend, bot };
+  return { backend, bot, adapter };
 }
 
-async function until<T>(f: () => T | undefined, ms = 5000): Promise<T> {
+// Under the 20 s test timeout, so a wait that never ends fails here, with this message.
+async function until<T>(f: () => T | undefined, ms = 15_000): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = f();
@@ -124,9 +125,13 @@ describe('discord bot against a fake Discord on 127.0.0.1', () => {
       { length: 120 },
       (_, i) => `Step ${i}: run the command and check the output.`,
     ).join(' ');
-    await setup([H.final(long)]);
+    // Edits of the growing last message at most every 20 ms (as in production, at a shorter interval): a new
+    // message still goes out as soon as the previous one is full.
+    const { backend, adapter } = await setup([H.final(long)], 5, 20);
     fake.message({ content: 'give me every step', channelId: '602', guild: false });
-    await until(() => fake.posted().find((p) => p.channelId === '602' && p.content.includes('Step 119')));
+    // Wait for the end of the turn, not for a marker in the text: a streamed message grows a sentence (or a
+    // "Step 119:") at a time, so any text seen mid-stream may still be edited.
+    await until(() => backend.calls === 1 && adapter.inFlight === 0);
     const parts = fake.posted().filter((p) => p.channelId === '602');
     expect(parts.length).toBeGreaterThan(2);
     for (const p of parts) {
@@ -134,5 +139,10 @@ describe('discord bot against a fake Discord on 127.0.0.1', () => {
       expect(p.content.endsWith('output.')).toBe(true);
     }
     expect(parts.map((p) => p.content).join(' ')).toBe(long);
+    // It was streamed: messages were edited as the answer grew, and each was posted once.
+    expect(parts.some((p) => p.edits > 0)).toBe(true);
+    expect(
+      fake.requests.filter((r) => r.method === 'POST' && r.path === '/channels/602/messages'),
+    ).toHaveLength(parts.length);
   });
 });
