@@ -13,8 +13,8 @@
  * output pipe (print(), tracebacks, warnings and subprocess output in the order they were written), and two private
  * pipes to the supervisor: commands in (length-prefixed code), a small status line out. The supervisor builds every
  * reply itself from the output pipe it reads (bounded head + tail), and checks the worker's status line for size and
- * types. The hand-over costs little: while a cell starts, both processes run on one CPU (no wake-up of another CPU),
- * and the per-call checks read files opened once.
+ * types. The hand-over costs little: while calls come in quick succession both processes run on one CPU (no wake-up
+ * of another CPU for a short cell), and the per-call checks read files opened once.
  *
  * Cells run in one persistent globals dict; a trailing expression is evaluated and its repr printed, like a notebook
  * cell. SIGINT to the container reaches the supervisor, which passes it to the worker: KeyboardInterrupt in the cell,
@@ -435,58 +435,64 @@ def kill_worker_and_exit(code):
     os._exit(code)
 
 
-# A short cell is handed to the worker and back with the supervisor and the worker on one CPU: two switches on that
-# CPU instead of two wake-ups of another CPU, which may be idle (an inter-processor interrupt each, and in a virtual
-# machine an exit to the hypervisor). The worker's CPU is set while it waits for a command; the pin is lifted from
-# every thread of the worker if the cell runs longer than PIN_MS, and from the supervisor after each cell.
-try:
-    ALL_CPUS = os.sched_getaffinity(0)
-    GETCPU = LIBC.sched_getcpu
-    PIN = [len(ALL_CPUS) > 1]
-except Exception:
-    ALL_CPUS, GETCPU, PIN = None, None, [False]
-PIN_MS = 2
-pinned_worker = [None]
+class CpuPin:
+    """
+    Keeps the supervisor and the worker on one CPU while calls come in quick succession: a short cell is then handed
+    over and back with two switches on that CPU instead of two wake-ups of another CPU, which may be idle (an
+    inter-processor interrupt each, and in a virtual machine an exit to the hypervisor). The pin is set at the start
+    of a cell on the CPU the supervisor runs on, and kept between cells (setting it costs more than the hand-over);
+    both get every CPU back, every thread of the worker included, when a cell runs longer than MS milliseconds and
+    after IDLE_MS milliseconds without a call.
+    """
 
+    MS = 2
+    IDLE_MS = 1000
 
-def pin_pair():
-    if not PIN[0]:
-        return False
-    try:
-        cpu = GETCPU()
-        if cpu not in ALL_CPUS:
-            return False
-        os.sched_setaffinity(0, (cpu,))
-        if pinned_worker[0] != cpu:
-            pinned_worker[0] = None
-            os.sched_setaffinity(worker['pid'], (cpu,))
-            pinned_worker[0] = cpu
-        return True
-    except OSError:
-        PIN[0] = False  # not allowed here: run unpinned
-        unpin_self()
-        unpin_worker()
-        return False
-
-
-def unpin_self():
-    try:
-        os.sched_setaffinity(0, ALL_CPUS)
-    except OSError:
-        pass
-
-
-def unpin_worker():
-    pinned_worker[0] = None
-    try:
-        tasks = os.listdir('/proc/%d/task' % worker['pid'])
-    except OSError:
-        return
-    for task in tasks:
+    def __init__(self):
         try:
-            os.sched_setaffinity(int(task), ALL_CPUS)
-        except (OSError, ValueError):
-            pass
+            self.all = os.sched_getaffinity(0)
+            self.getcpu = LIBC.sched_getcpu
+            self.enabled = len(self.all) > 1
+        except Exception:
+            self.all, self.enabled = None, False
+        self.cpu = None
+
+    def pin(self):
+        """Pins both to the current CPU; True when they are pinned."""
+        if not self.enabled:
+            return False
+        try:
+            cpu = self.getcpu()
+            if cpu != self.cpu:
+                if cpu not in self.all:
+                    return False
+                self.cpu = None
+                os.sched_setaffinity(0, (cpu,))
+                os.sched_setaffinity(worker['pid'], (cpu,))
+                self.cpu = cpu
+            return True
+        except OSError:
+            self.enabled = False  # not allowed here: run unpinned
+            self.unpin(force=True)
+            return False
+
+    def unpin(self, force=False):
+        if self.cpu is None and not force:
+            return
+        self.cpu = None
+        try:
+            os.sched_setaffinity(0, self.all)
+            tasks = os.listdir('/proc/%d/task' % worker['pid'])
+        except OSError:
+            return
+        for task in tasks:
+            try:
+                os.sched_setaffinity(int(task), self.all)
+            except (OSError, ValueError):
+                pass
+
+
+cpu_pin = CpuPin()
 
 
 def run_request(request):
@@ -505,7 +511,7 @@ def run_request(request):
     seq = worker['seq'] = worker.get('seq', 0) + 1
     code = code.encode('utf-8', 'surrogatepass') if isinstance(code, str) else b''
     cmd = CMD_HEADER.pack(len(code), seq, worker.pop('reap', False)) + code
-    pinned = pin_pair()
+    pinned = cpu_pin.pin()
     while cmd:
         cmd = cmd[os.write(worker['cmd'], cmd):]
     timeout_ms = request.get('timeout_ms')
@@ -521,11 +527,10 @@ def run_request(request):
             if now > deadline + 5 and not interrupted_by_us:
                 interrupted_by_us = True
                 on_sigint(None, None)
-        events = CELL_POLL.poll(PIN_MS if pinned else 1000)
+        events = CELL_POLL.poll(CpuPin.MS if pinned else 1000)
         if pinned and not events:
             pinned = False  # a long cell: give the worker (and its threads) every CPU again
-            unpin_self()
-            unpin_worker()
+            cpu_pin.unpin()
             continue
         reap()
         status_ready = False
@@ -556,8 +561,6 @@ def run_request(request):
             if len(buf) > MAX_STATUS_LINE:
                 buf = b''
     current['request'] = None
-    if pinned:
-        unpin_self()
     if fork_bomb_suspected(status['error']):
         killed = stop_fork_bomb()
         if killed:
@@ -595,7 +598,9 @@ def read_request():
             if line.strip():
                 return line
             continue
-        events = IDLE_POLL.poll(1000)
+        events = IDLE_POLL.poll(CpuPin.IDLE_MS)
+        if not events:
+            cpu_pin.unpin()
         reap()
         got_request = False
         for fd, _ in events:

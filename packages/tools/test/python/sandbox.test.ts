@@ -252,7 +252,9 @@ describe('python sandbox: isolation', () => {
     expect(after.output).toBe('(1, 128, True)\n');
   });
 
-  it('gives a cell that runs on every CPU of the container back (threads included), after the short-cell pin', async () => {
+  it('gives a cell that runs on every CPU of the container back (threads included), after the short-cell pin', {
+    timeout: 30_000,
+  }, async () => {
     const id = session();
     // A short cell starts on one CPU with the supervisor; past a few ms the kernel lifts that pin from every thread.
     await run(id, 'import os, threading, time\nevery = set(range(os.cpu_count()))\nseen = []');
@@ -267,6 +269,18 @@ seen[0] == every, os.sched_getaffinity(0) == every`,
     expect(r.output).toBe('(True, True)\n');
     // The next short cell still answers, and the state is there.
     expect((await run(id, 'every == set(range(os.cpu_count()))')).output).toBe('True\n');
+    // A background thread left by a short cell gets every CPU once the session is idle for a second.
+    await run(
+      id,
+      'bg = []\nthreading.Thread(target=lambda: (time.sleep(2.5), bg.append(os.sched_getaffinity(0))), daemon=True).start()',
+    );
+    // No call meanwhile (a call would keep the pin): wait, then look.
+    let seen = '[]\n';
+    for (let i = 0; i < 6 && seen === '[]\n'; i++) {
+      await new Promise((r) => setTimeout(r, i === 0 ? 3000 : 1500));
+      seen = (await run(id, '[s == every for s in bg]')).output;
+    }
+    expect(seen).toBe('[True]\n');
   });
 
   it('enforces the memory and CPU limits from inside', async () => {
