@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <numeric>
 #include <stdexcept>
 
@@ -272,25 +273,48 @@ void Model::rope(float* v, int n_heads, int pos) const {
 }
 
 namespace {
-// HARMONIA_ENGINE_PROFILE=N prints where forward time goes (mean over every N forward calls) to stderr.
+// HARMONIA_ENGINE_PROFILE=N prints where forward time goes (mean over every N forward calls, decode and
+// prefill chunks apart) to stderr: wall time, and the process's CPU time (all threads; a busy host steals wall
+// time but not CPU time, so the CPU column stays comparable between runs).
 struct Profile {
   bool on = std::getenv("HARMONIA_ENGINE_PROFILE") != nullptr;
   int period = on ? std::max(1, std::atoi(std::getenv("HARMONIA_ENGINE_PROFILE"))) : 1;
-  double t[5] = {0, 0, 0, 0, 0};
-  int calls = 0;
+  double t[2][5] = {}, cpu[2][5] = {};
+  int calls[2] = {0, 0};
+  int kind = 0;  // 0 decode (one token), 1 prefill chunk
   std::chrono::steady_clock::time_point last;
-  void start() { last = std::chrono::steady_clock::now(); }
+  double last_cpu = 0;
+  static double cpu_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+  }
+  void start(int T) {
+    if (!on) return;
+    kind = T > 1;
+    last = std::chrono::steady_clock::now();
+    last_cpu = cpu_ms();
+  }
   void lap(int i) {
     if (!on) return;
     auto now = std::chrono::steady_clock::now();
-    t[i] += std::chrono::duration<double, std::milli>(now - last).count();
+    const double c = cpu_ms();
+    t[kind][i] += std::chrono::duration<double, std::milli>(now - last).count();
+    cpu[kind][i] += c - last_cpu;
     last = now;
+    last_cpu = c;
   }
   void done() {
-    if (!on || ++calls % period) return;
-    std::fprintf(stderr, "[engine profile] qkv+o %.2f ms, attention %.2f ms, router %.2f ms, experts %.2f ms, lm_head %.2f ms\n",
-                 t[0] / period, t[1] / period, t[2] / period, t[3] / period, t[4] / period);
-    for (double& x : t) x = 0;
+    if (!on || ++calls[kind] % period) return;
+    const double* w = t[kind];
+    const double* u = cpu[kind];
+    const int n = period;
+    std::fprintf(stderr,
+                 "[engine profile %s] wall/cpu ms: qkv+o %.2f/%.2f, attention %.2f/%.2f, router %.2f/%.2f, experts "
+                 "%.2f/%.2f, lm_head %.2f/%.2f\n",
+                 kind ? "prefill" : "decode", w[0] / n, u[0] / n, w[1] / n, u[1] / n, w[2] / n, u[2] / n, w[3] / n,
+                 u[3] / n, w[4] / n, u[4] / n);
+    for (int i = 0; i < 5; i++) t[kind][i] = cpu[kind][i] = 0;
   }
 } profile;
 }  // namespace
@@ -298,7 +322,7 @@ struct Profile {
 void Model::forward_chunk(const int32_t* tokens, int T, int pos0, bool all_logits, float* logits_out) {
   const Config& c = cfg_;
   set_flush_denormals();  // the calling (libuv) thread computes too
-  profile.start();
+  profile.start(T);
   const int H = c.hidden, nq = c.n_heads * c.head_dim, nkv = c.n_kv_heads * c.head_dim;
   Work& w = work_;
   for (auto* b : {&w.x, &w.xn, &w.tmp}) grow(*b, static_cast<size_t>(T) * H);

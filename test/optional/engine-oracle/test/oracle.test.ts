@@ -90,18 +90,31 @@ describe.skipIf(!nlc || !nativeAvailable())('native engine vs llama.cpp (node-ll
   it('reads the same weights from a GGUF with ggml-layout MXFP4 experts (loose: llama.cpp quantizes activations)', async () => {
     writeGguf(openCheckpoint(dir), join(dir, 'model-mxfp4.gguf'), { dense: 'F32', experts: 'MXFP4' });
     const theirs = await llamaLogits('model-mxfp4.gguf');
-    const ours = await NativeEngine.open(dir, { yarn: 'llama.cpp' }).logits(TOKENS);
-    let sum = 0;
-    let n = 0;
-    ours.forEach((row, t) => {
-      for (let i = 0; i < row.length; i++) {
-        sum += Math.abs(row[i]! - theirs[t]![i]!);
-        n++;
-      }
-    });
-    const mean = sum / n;
-    console.log(`[engine-oracle] MXFP4 GGUF: mean |engine - llama.cpp| = ${mean.toExponential(2)}`);
+    const meanDiff = (ours: number[][]) => {
+      let sum = 0;
+      let n = 0;
+      ours.forEach((row, t) => {
+        for (let i = 0; i < row.length; i++) {
+          sum += Math.abs(row[i]! - theirs[t]![i]!);
+          n++;
+        }
+      });
+      return sum / n;
+    };
+    const mean = meanDiff(await NativeEngine.open(dir, { yarn: 'llama.cpp' }).logits(TOKENS));
+    // decode: 'int8' one token at a time quantizes the experts' inputs per 32-element block as llama.cpp's
+    // MXFP4 x Q8_0 path does (dense weights are F32 in this GGUF and stay fp32 on both sides).
+    const int8 = meanDiff(
+      await NativeEngine.open(dir, { yarn: 'llama.cpp', decode: 'int8', maxBatch: 1 }).logits(TOKENS),
+    );
+    console.log(
+      `[engine-oracle] MXFP4 GGUF: mean |engine - llama.cpp| = ${mean.toExponential(2)} (fp32), ${int8.toExponential(2)} (int8 decode)`,
+    );
     // Q8_0 activation rounding gives ~0.05 on average; a wrong nibble order gives unrelated weights (~1).
     expect(mean).toBeLessThan(0.15);
+    // The int8 path rounds the experts' inputs as llama.cpp does, so it lands closer to llama.cpp than the exact
+    // path (measured 0.023 vs 0.037; what remains: Q8_0 keeps its scales in fp16, ours are fp32, and a value
+    // near a rounding boundary can round the other way after last-bit differences upstream).
+    expect(int8).toBeLessThan(mean * 0.8);
   }, 120_000);
 });
