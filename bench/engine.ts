@@ -158,13 +158,15 @@ const rss = peakRss;
 console.log(
   `peak resident memory in our runs: ${(rss / GB).toFixed(2)} GB (checkpoint ${(ckptBytes / GB).toFixed(2)} GB, every page mapped at load; KV cache ${((2 * LAYERS * nkv * 4 * (PROMPT + DECODE + 1)) / GB).toFixed(3)} GB)`,
 );
-// Per-layer time: the same checkpoint with one layer fewer, decode at 2 threads.
+// Per-layer time: the same checkpoint with one layer fewer, decode at 2 threads, in the fastest configuration
+// measured (int8 when its rows are on).
+const baseKey = results['ours/int8-2'] ? 'ours/int8-2' : 'ours-2';
 let perLayerMs: number | undefined;
-if (LAYERS >= 2 && results['ours-2']) {
-  const fewer = await ours(2, LAYERS - 1);
-  perLayerMs = 1000 / results['ours-2']!.decode - 1000 / fewer.decode;
+if (LAYERS >= 2 && results[baseKey]) {
+  const fewer = await ours(2, LAYERS - 1, baseKey === 'ours/int8-2' ? 'int8' : 'fp32');
+  perLayerMs = 1000 / results[baseKey]!.decode - 1000 / fewer.decode;
   console.log(
-    `ours   2T with ${LAYERS - 1} layers: decode ${fewer.decode.toFixed(2)} tok/s -> ${perLayerMs.toFixed(2)} ms per layer`,
+    `ours   2T${baseKey === 'ours-2' ? '' : ', int8'} with ${LAYERS - 1} layers: decode ${fewer.decode.toFixed(2)} tok/s -> ${perLayerMs.toFixed(2)} ms per layer`,
   );
 }
 
@@ -252,9 +254,9 @@ console.log(
 if (perLayerMs !== undefined && perLayerMs <= 0) {
   console.log('per-layer time came out non-positive: the host was too noisy in this run to separate it');
 } else if (perLayerMs !== undefined) {
-  const t24 = 1000 / results['ours-2']!.decode + (24 - LAYERS) * perLayerMs;
+  const t24 = 1000 / results[baseKey]!.decode + (24 - LAYERS) * perLayerMs;
   console.log(
-    `extrapolated 24-layer decode at 2 threads: ${(1000 / t24).toFixed(2)} tok/s (${LAYERS}-layer time + ${24 - LAYERS} x ${perLayerMs.toFixed(2)} ms; roofline at the measured ${bw[2]!.toFixed(1)} GB/s: ${((bw[2]! * GB) / bytesPerToken(24)).toFixed(2)} tok/s)`,
+    `extrapolated 24-layer decode at 2 threads${baseKey === 'ours-2' ? '' : ', int8'}: ${(1000 / t24).toFixed(2)} tok/s (${LAYERS}-layer time + ${24 - LAYERS} x ${perLayerMs.toFixed(2)} ms; roofline at the measured ${bw[2]!.toFixed(1)} GB/s: ${((bw[2]! * GB) / bytesPerToken(24)).toFixed(2)} tok/s)`,
   );
 }
 if (!llamaAvailable) console.log('llama.cpp was not measured in this run.');
