@@ -11,6 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSyntheticCheckpoint } from '@harmonia/engine';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeServer } from '../../core/test/fakes/server.js';
+import { vllmServer } from '../../core/test/fakes/servers.js';
 import { ensureNative } from '../../engine/test/helpers.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -130,6 +132,31 @@ describe.skipIf(!hasTmux)('harmonia start in a terminal', () => {
     // History: the up arrow brings the last question back.
     t.keys('Up', 'Enter');
     await t.until(/Still scripted/, 20_000);
+  });
+
+  it('chat: a spinner while the model works before its first word (reasoning is hidden), then the answer', {
+    timeout: 60_000,
+  }, async () => {
+    // A vLLM fake that takes 3 s before it answers a model call, as a real model does while it reasons.
+    const fake = vllmServer([{ reasoning: 'Thinking it over.', content: 'It is sunny in Paris.' }]);
+    const server = await new FakeServer(async (req) => {
+      if (req.method === 'POST') await new Promise((r) => setTimeout(r, 3000));
+      return fake.handler(req);
+    }).start();
+    try {
+      const t = terminal(`node ${BIN} chat --backend ${server.url}`, {});
+      await t.until(/harmonia chat ·/, 20_000);
+      t.keys('Weather in Paris?', 'Enter');
+      await t.until(/Thinking… \ds/, 10_000);
+      const screen = await t.until(/It is sunny in Paris\./, 30_000);
+      expect(screen).not.toContain('Thinking it over');
+      expect(screen).not.toMatch(/Thinking… \ds/);
+      expect(t.stats().longestStill).toBeLessThan(budget());
+      t.keys('/exit', 'Enter');
+      await t.until(/\[exit 0\]/, 20_000);
+    } finally {
+      await server.close();
+    }
   });
 
   describe('with a synthetic checkpoint (native:DIR, random weights)', () => {

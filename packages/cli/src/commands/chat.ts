@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { runStream } from '@harmonia/core';
 import { type CliIO, type Command, type FlagOptions, parseFlags } from '../command.js';
 import { explainRunError } from '../run-errors.js';
+import { ticker } from '../ticker.js';
 import { disposeTools } from '../tools-registry.js';
 import { AGENT_FLAGS, AGENT_FLAGS_HELP, agentFromFlags } from './run.js';
 
@@ -42,6 +43,8 @@ export const chatCommand: Command = {
     const dim = (s: string) => (color ? `\x1b[2m${s}\x1b[22m` : s);
     const out = (s: string) => io.stdout.write(s);
     const rl = createInterface({ input: io.stdin, output: io.stdout, terminal: tty });
+    // On a terminal, a spinner while the model works and nothing is shown yet (reasoning is hidden by default).
+    const wait = tty && (io.stderr as NodeJS.WriteStream).isTTY === true ? ticker(io) : undefined;
     let conversationId = randomUUID();
     const backendName = 'kind' in agent.backend ? agent.backend.id : 'backend chooser';
     out(dim(`harmonia chat · ${backendName} · effort ${agent.effort} · /exit to quit\n`));
@@ -64,12 +67,14 @@ export const chatCommand: Command = {
       }
       let section: 'reasoning' | 'preamble' | 'final' | null = null;
       const enter = (s: typeof section, label: string) => {
+        wait?.stop();
         if (section !== s) {
           if (section !== null) out('\n');
           if (label) out(dim(label));
           section = s;
         }
       };
+      wait?.start('Thinking');
       try {
         for await (const ev of runStream(agent, line, {
           conversationId,
@@ -89,12 +94,17 @@ export const chatCommand: Command = {
             // A call on the analysis channel is reasoning: its arguments are shown only with --show-reasoning.
             const args = ev.internal && !v['show-reasoning'] ? '…' : ev.arguments.slice(0, 200);
             out(dim(`\n→ ${ev.recipient}(${args})\n`));
+            wait?.start(`Running ${ev.recipient}`);
           } else if (ev.type === 'answer_withdrawn') {
             enter(null, '');
             out(dim('\n(that answer was withdrawn; asking the model again)\n'));
-          } else if (ev.type === 'tool_call_finished' && ev.error && (!ev.internal || v['show-reasoning'])) {
-            out(dim(`  ✗ ${ev.error.slice(0, 200)}\n`));
+          } else if (ev.type === 'tool_call_finished') {
+            wait?.stop();
+            if (ev.error && (!ev.internal || v['show-reasoning']))
+              out(dim(`  ✗ ${ev.error.slice(0, 200)}\n`));
+            wait?.start('Thinking');
           } else if (ev.type === 'done') {
+            wait?.stop();
             if (ev.result.status !== 'completed') {
               out(
                 `${ev.result.finalText}\n${dim(`(${ev.result.status}${ev.result.stop ? `: ${ev.result.stop.reason}` : ''})`)}`,
@@ -103,6 +113,7 @@ export const chatCommand: Command = {
           }
         }
       } catch (err) {
+        wait?.stop();
         const e = err as Error;
         const explained = explainRunError(err, {
           maxTokens: v['max-tokens'] ? Number(v['max-tokens']) : undefined,
@@ -110,6 +121,7 @@ export const chatCommand: Command = {
         });
         io.stderr.write(`\n${explained ?? `${e.name}: ${e.message}`}\n`);
       }
+      wait?.stop();
       out('\n');
       prompt();
     }
