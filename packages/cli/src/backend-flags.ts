@@ -5,7 +5,9 @@
  * sent to another), else the hosted API's own variable for its own host.
  */
 import {
+  type Backend,
   type BackendFlags,
+  BackendUnavailableError,
   backendForms,
   backendHelp,
   PROFILE_NAMES,
@@ -69,4 +71,15 @@ export async function resolveBackendFlags(
 ): Promise<Resolution & { spec: string }> {
   const spec = specOf(v);
   return { spec, ...(await resolveSpec(spec, { ...backendFlagsOf(v, spec), ...extra })) };
+}
+
+/** The backend the flags name; when it is not reachable, the error ends with `help` (what to run to get one). */
+export async function backendWithHelp(v: BackendFlagValues, help: string): Promise<Backend> {
+  try {
+    return (await resolveBackendFlags(v)).backend;
+  } catch (err) {
+    if (err instanceof BackendUnavailableError)
+      throw new BackendUnavailableError(`${err.message}\n\n${help}`);
+    throw err;
+  }
 }

@@ -427,3 +427,31 @@ describe('harmonia run "MESSAGE"', () => {
     );
   });
 });
+
+describe('one flag name per meaning across commands', () => {
+  it('faq ask takes the backend flags run, chat, start and doctor take; serve says --max-model-calls', async () => {
+    const ask = memoryIO();
+    expect(await main(['help', 'faq', 'ask'], ask.io)).toBe(0);
+    for (const flag of ['--backend SPEC', '--model NAME', '--profile NAME', '--api-key KEY'])
+      expect(ask.stdout()).toContain(`  ${flag}`);
+    await withEnv({ HARMONIA_BACKEND: undefined }, async () => {
+      const none = memoryIO();
+      expect(await main(['faq', 'ask', 'Hi?'], none.io)).toBe(2);
+      expect(none.stderr()).toContain('--backend is required (or set HARMONIA_BACKEND)');
+    });
+    const serve = memoryIO();
+    expect(await main(['help', 'serve'], serve.io)).toBe(0);
+    expect(serve.stdout()).toContain('  --max-model-calls N');
+    const zero = memoryIO();
+    expect(await main(['serve', '--backend', 'script:x.json', '--max-model-calls', '0'], zero.io)).toBe(2);
+    expect(zero.stderr()).toBe('harmonia serve: --max-model-calls must be a positive integer\n');
+    const both = memoryIO();
+    expect(
+      await main(
+        ['serve', '--backend', 'script:x.json', '--max-model-calls', '2', '--max-turns', '2'],
+        both.io,
+      ),
+    ).toBe(2);
+    expect(both.stderr()).toContain('not both');
+  });
+});

@@ -22,6 +22,7 @@ import {
   loadQuestions,
   UseLiteEmbedder,
 } from '@harmonia/support';
+import { BACKEND_FLAGS, backendFlagsHelp, backendWithHelp } from '../backend-flags.js';
 import {
   type CliIO,
   commandGroup,
@@ -134,15 +135,13 @@ const ask: Subcommand = {
 Indexes the docs (incrementally), then asks the support agent, which searches them with faq.search/faq.get and
 answers with citations. Prints the answer, then the cited entries.
 
-  --backend SPEC  Ollama or vLLM URL, ollama:MODEL, script:FILE, ...; default $HARMONIA_BACKEND
-  --model NAME    model name on the server (default: the first gpt-oss model it lists)
-  --docs DIR      docs folder (default: the bundled Harmonia docs)
-  --db PATH       LanceDB folder or URI (default $HARMONIA_DB or ~/.cache/harmonia/faq)
-  --embedder NAME use-lite (default) or hashing`,
+${backendFlagsHelp()}
+  --docs DIR            docs folder (default: the bundled Harmonia docs)
+  --db PATH             LanceDB folder or URI (default $HARMONIA_DB or ~/.cache/harmonia/faq)
+  --embedder NAME       use-lite (default) or hashing`,
   async run(args, io) {
     const { values, positionals } = parse(args, {
-      backend: { type: 'string' },
-      model: { type: 'string' },
+      ...BACKEND_FLAGS,
       docs: { type: 'string' },
       db: { type: 'string' },
       embedder: { type: 'string' },
@@ -150,7 +149,7 @@ answers with citations. Prints the answer, then the cited entries.
     const question = positionals.join(' ').trim();
     if (!question) throw new UsageError('harmonia faq ask needs a question');
     try {
-      const backend = await resolveBackend(values.backend, values.model);
+      const backend = await backendWithHelp(values, BACKEND_HELP);
       const agent = await createFaqAgent({
         backend,
         embedder: embedderOf(values.embedder),

@@ -38,6 +38,7 @@ const FLAGS = {
   effort: { type: 'string', default: 'medium' },
   'hide-reasoning': { type: 'boolean', default: false },
   models: { type: 'string' },
+  'max-model-calls': { type: 'string' },
   'max-turns': { type: 'string' },
   mcp: { type: 'string', multiple: true },
   store: { type: 'string' },
@@ -66,7 +67,8 @@ gpt-oss-120b → a 120b arm) and 'auto' or any other name lets the router choose
   --effort LEVEL        reasoning effort when a request sets none: low, medium, high (default medium)
   --hide-reasoning      never return reasoning text (public deployments)
   --models LIST         names listed by GET /v1/models (default gpt-oss)
-  --max-turns N         model calls per request, tool rounds included (default 10)
+  --max-model-calls N   model calls per request, tool rounds included (default 10; --max-turns N is the
+                        older name)
   --store SPEC          where responses are kept for previous_response_id: memory (default), a folder
                         (embedded PGlite) or postgres://… (shared by every replica)
   --mcp NAME=SPEC       an MCP server's tools as namespace NAME, run server-side (repeatable):
@@ -99,11 +101,16 @@ export async function startServe(
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new UsageError(`--port must be an integer from 0 to 65535, got '${v.port}'`);
   }
+  // --max-model-calls, as on run and chat; --max-turns is its older name here.
+  if (v['max-model-calls'] !== undefined && v['max-turns'] !== undefined)
+    throw new UsageError('give --max-model-calls N (or the older --max-turns N), not both');
+  const callsFlag = v['max-model-calls'] !== undefined ? '--max-model-calls' : '--max-turns';
+  const rawCalls = v['max-model-calls'] ?? v['max-turns'];
   let maxTurns: number | undefined;
-  if (v['max-turns'] !== undefined) {
-    maxTurns = Number(v['max-turns']);
+  if (rawCalls !== undefined) {
+    maxTurns = Number(rawCalls);
     if (!Number.isInteger(maxTurns) || maxTurns < 1)
-      throw new UsageError('--max-turns must be a positive integer');
+      throw new UsageError(`${callsFlag} must be a positive integer`);
   }
   const effort = effortOf(v.effort);
   const spec = backendSpec ? parseBackendSpec(backendSpec) : undefined;

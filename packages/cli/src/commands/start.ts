@@ -8,8 +8,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
-  type Backend,
-  BackendUnavailableError,
   type ConversationStore,
   defaultStorePath,
   McpNamespace,
@@ -17,12 +15,7 @@ import {
   StoreOpenError,
 } from '@harmonia/core';
 import type { FaqAgent, FaqAgentOptions, SupportReply } from '@harmonia/support';
-import {
-  BACKEND_FLAGS,
-  type BackendFlagValues,
-  backendFlagsHelp,
-  resolveBackendFlags,
-} from '../backend-flags.js';
+import { BACKEND_FLAGS, backendFlagsHelp, backendWithHelp } from '../backend-flags.js';
 import { type CliIO, type Command, type FlagOptions, parseFlags, UsageError } from '../command.js';
 import { findLocalServer, localCandidates, noServerHelp } from '../local-servers.js';
 import { explainRunError } from '../run-errors.js';
@@ -153,7 +146,7 @@ export const startCommand: Command = {
             ...(values.model ? { flags: { model: values.model } } : {}),
             ...(route.prices ? { prices: route.prices } : {}),
           })
-        : await backendOf({ ...values, backend: spec }, BACKEND_HELP);
+        : await backendWithHelp({ ...values, backend: spec }, BACKEND_HELP);
       progress.start('Indexing the docs (the first start embeds them; later starts reuse the index)');
       store = await openStore(values.store ?? join(defaultStorePath(), 'start'));
       agent = await createFaqAgent({
@@ -264,17 +257,6 @@ async function buildEngine(progress: Ticker): Promise<void> {
       if (file) progress.relabel(`${label}: ${file}`);
     },
   });
-}
-
-/** The backend the flags name, with what to run to get one when it is not reachable. */
-async function backendOf(v: BackendFlagValues, help: string): Promise<Backend> {
-  try {
-    return (await resolveBackendFlags(v)).backend;
-  } catch (err) {
-    if (err instanceof BackendUnavailableError)
-      throw new BackendUnavailableError(`${err.message}\n\n${help}`);
-    throw err;
-  }
 }
 
 interface ShowOptions {
