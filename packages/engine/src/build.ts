@@ -13,6 +13,15 @@ const SCRIPT = fileURLToPath(new URL('../scripts/build-native.mjs', import.meta.
 /** Receives a line of the build's output, with the seconds since it started. */
 export type BuildProgress = (line: string, seconds: number) => void;
 
+/**
+ * What the default progress shows of a build output line: the compiler's file lines, errors, and the build's own
+ * first and last lines ("building the native engine …", "native engine built in N s"); undefined for the rest.
+ */
+export function buildProgressLine(line: string, seconds: number): string | undefined {
+  if (!/(CXX|SOLINK|CC)\(|gyp info ok|error|native engine/i.test(line)) return undefined;
+  return `[engine build ${seconds.toFixed(0)}s] ${line.trim()}`;
+}
+
 /** Whether the addon is already built. */
 export const nativeBuilt = (): boolean => existsSync(ADDON_PATH);
 
@@ -29,8 +38,8 @@ export async function ensureNativeBuilt(
   const report: BuildProgress =
     opts.onProgress ??
     ((line, s) => {
-      if (/(CXX|SOLINK|CC)\(|gyp info ok|error/i.test(line))
-        process.stderr.write(`[engine build ${s.toFixed(0)}s] ${line.trim()}\n`);
+      const shown = buildProgressLine(line, s);
+      if (shown) process.stderr.write(`${shown}\n`);
     });
   report('building the native engine (first use; about 1-2 minutes)', 0);
   const tail: string[] = [];

@@ -1,5 +1,5 @@
 export { NativeBackend, registerNativeBackend } from './backend.js';
-export { type BuildProgress, ensureNativeBuilt, nativeBuilt } from './build.js';
+export { type BuildProgress, buildProgressLine, ensureNativeBuilt, nativeBuilt } from './build.js';
 export type { Checkpoint, CheckpointLayout, CheckpointTensors, LayerRefs, TensorRef } from './checkpoint.js';
 export { openCheckpoint } from './checkpoint.js';
 export type { ModelConfig } from './config.js';
