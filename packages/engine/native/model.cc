@@ -206,9 +206,10 @@ void Model::matmul_bf16(const uint16_t* W, int rows, int K, const float* X, int 
   const int threads = pool_->size();
   int chunk = std::max(16, rows / (threads * 8));
   if (T > 8) chunk = std::min(chunk, 64);
-  // Decode streams the matrix once: tasks of at most ~2 MB, so the threads finish within a short task of each
-  // other (the unembedding would otherwise be 16 tasks of 72 MB, and one thread idles for up to one of them).
-  if (T == 1) chunk = std::min(chunk, std::max(16, (2 << 20) / (2 * K)));
+  // Decode streams the matrix once: tasks of at most ~8 MB, so the threads finish within a short task of each
+  // other (the unembedding would otherwise be 16 tasks of 72 MB, and one thread idles for up to one of them);
+  // not much smaller, since each task re-splits the activations.
+  if (T == 1) chunk = std::min(chunk, std::max(16, (8 << 20) / (2 * K)));
   const int tasks = (rows + chunk - 1) / chunk;
   pool_->run(tasks, [&](int task) {
     const int r0 = task * chunk, r1 = std::min(rows, r0 + chunk);
