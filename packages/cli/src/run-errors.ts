@@ -21,6 +21,12 @@ export function explainRunError(err: unknown, ctx: RunErrorContext = {}): string
   if (err instanceof ReasoningOnlyError) {
     return `The model reasoned but never answered (${err.attempts} tries). Try --effort low, or a larger --max-tokens.`;
   }
+  // The native engine on a checkpoint whose vocabulary stops short of Harmony's special tokens (ids up to 200018):
+  // a synthetic 'tiny' checkpoint written without --vocab.
+  const vocab = /outside the vocabulary \[0, (\d+)\)/.exec((err as Error)?.message ?? '');
+  if ((err as Error)?.name === 'EngineError' && vocab && Number(vocab[1]) < 200019) {
+    return `This checkpoint's vocabulary has ${vocab[1]} tokens; Harmony prompts use ids up to 200018. A synthetic checkpoint needs the real vocabulary: harmonia engine synth --out DIR --preset tiny --vocab 201088`;
+  }
   if (err instanceof MaxTurnsExceededError && ctx.maxModelCallsFlag) {
     return `The agent made ${err.maxModelCalls} model calls without a final answer. Raise --max-model-calls, or check the tools' answers.`;
   }

@@ -14,6 +14,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeServer } from '../../core/test/fakes/server.js';
 import { vllmServer } from '../../core/test/fakes/servers.js';
 import { ensureNative } from '../../engine/test/helpers.js';
+import { memoryIO } from '../src/command.js';
+import { main } from '../src/main.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = join(root, 'packages/cli/dist/bin.js');
@@ -168,6 +170,16 @@ describe.skipIf(!hasTmux)('harmonia start in a terminal', () => {
       // 'tiny' with the real vocabulary, so Harmony prompts fit: it produces tokens, not sense.
       writeSyntheticCheckpoint({ out: ckpt, preset: 'tiny', seed: 3, overrides: { vocabSize: 201088 } });
     }, 600_000);
+
+    it("a checkpoint without Harmony's token ids (tiny's own 256) gets the command that writes one with them", async () => {
+      const small = mkdtempSync(join(tmpdir(), 'harmonia-newcomer-small-'));
+      writeSyntheticCheckpoint({ out: small, preset: 'tiny', seed: 3 });
+      const t = memoryIO();
+      expect(await main(['run', '--backend', `native:${small}`, 'Hi'], t.io)).toBe(1);
+      expect(t.stderr()).toBe(
+        "harmonia run: This checkpoint's vocabulary has 256 tokens; Harmony prompts use ids up to 200018. A synthetic checkpoint needs the real vocabulary: harmonia engine synth --out DIR --preset tiny --vocab 201088\n",
+      );
+    });
 
     it('shows the model loading, a spinner while it works, then says which flag to change; /exit leaves', {
       timeout: 120_000,
