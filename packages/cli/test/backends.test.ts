@@ -455,3 +455,15 @@ describe('one flag name per meaning across commands', () => {
     expect(both.stderr()).toContain('not both');
   });
 });
+
+describe('the one table of backend schemes', () => {
+  it('is what every model command lists in its help, with every profile name', async () => {
+    const { BACKEND_SCHEMES, PROFILE_NAMES } = await import('@harmonia/core');
+    for (const cmd of [['run'], ['chat'], ['start'], ['doctor'], ['serve'], ['faq', 'ask']]) {
+      const t = memoryIO();
+      expect(await main(['help', ...cmd], t.io)).toBe(0);
+      for (const s of BACKEND_SCHEMES) expect(t.stdout(), `${cmd.join(' ')}: ${s.form}`).toContain(s.form);
+      expect(t.stdout(), cmd.join(' ')).toContain(PROFILE_NAMES.join(', '));
+    }
+  });
+});

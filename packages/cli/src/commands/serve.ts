@@ -10,10 +10,13 @@
 import {
   type Backend,
   type BackendSpec,
+  backendForms,
   backendFromSpec,
+  backendHelp,
   type ConversationStore,
   McpNamespace,
   openStore,
+  PROFILE_NAMES,
   parseBackendSpec,
   type ReasoningEffort,
   type ToolNamespace,
@@ -51,12 +54,12 @@ previous_response_id, function tools, reasoning items), GET /v1/responses/{id}, 
 Every model name is served by the backend; with --route a model name picks its arm (20b, 120b-high;
 gpt-oss-120b → a 120b arm) and 'auto' or any other name lets the router choose.
 
-  --backend SPEC        URL, chat:URL, responses:URL, ollama:MODEL, ollama-chat:MODEL, script:FILE, native:DIR
-                        (default $HARMONIA_BACKEND)
+  --backend SPEC        where gpt-oss runs (default $HARMONIA_BACKEND):
+${backendHelp(24)}
   --route ARMS|FILE     instead of --backend: route each conversation to a named arm (20b=SPEC,120b=SPEC or
                         20b-low=SPEC,…; FILE = JSON {arms, policy?, prices?}); --prices FILE sets the price table
   --model NAME          model for URL backends (default: the first one the server lists)
-  --profile NAME        chat: capability profile (vllm, ollama, openrouter, groq, lmstudio, openai)
+  --profile NAME        chat: capability profile, default from the server: ${PROFILE_NAMES.join(', ')}
   --tools LIST          built-in tools run server-side: browser, python
   --host HOST           address to listen on (default 127.0.0.1)
   --port PORT           port (default 8000; 0 picks a free one)
@@ -92,7 +95,7 @@ export async function startServe(
   const backendSpec = v.backend ?? (v.route ? undefined : env.HARMONIA_BACKEND);
   if (!backendSpec && !v.route)
     throw new UsageError(
-      '--backend is required (URL, ollama:MODEL, script:FILE or native:DIR; or set HARMONIA_BACKEND), or --route ARMS',
+      `--backend is required (or set HARMONIA_BACKEND): ${backendForms()}; or --route ARMS`,
     );
   const keys = serveKeys(v, env);
   if (keys.notice) io.stderr.write(`${keys.notice}\n`);

@@ -20,7 +20,7 @@ export const BACKEND_SCHEMES: readonly BackendScheme[] = [
     arg: 'URL',
     form: 'http(s)://HOST:PORT',
     example: 'http://127.0.0.1:8080',
-    summary: 'a server, probed: llama.cpp, vLLM (token ids), Ollama (raw), LM Studio (chat)',
+    summary: 'a server, probed: llama.cpp, vLLM (token ids), Ollama (raw), LM Studio, harmonia serve (chat)',
   },
   {
     scheme: 'chat',
