@@ -39,7 +39,10 @@ describe('harmonia run --backend native:DIR', () => {
       t.io,
     );
     expect(code).toBe(1);
-    expect(t.stderr()).toContain('MaxTurnsExceededError');
+    // Said in the CLI's terms: the flag that raises the limit.
+    expect(t.stderr()).toContain(
+      'harmonia run: The agent made 2 model calls without a final answer. Raise --max-model-calls',
+    );
     const lines = readFileSync(events, 'utf8')
       .trim()
       .split('\n')
