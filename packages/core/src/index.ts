@@ -15,3 +15,11 @@ export * from './safety/index.js';
 export * from './store/index.js';
 export type { ToolContext, ToolNamespace, ToolOutput } from './tools/types.js';
 export { ToolCallError } from './tools/types.js';
+export {
+  defuseSpecialTokenText,
+  frameToolOutput,
+  frameUntrusted,
+  INJECTION_PATTERNS,
+  injectionFindings,
+  specialTokenPattern,
+} from './tools/untrusted.js';

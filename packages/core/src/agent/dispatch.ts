@@ -2,6 +2,7 @@ import { messageText } from '../harmony/api.js';
 import type { Message } from '../harmony/types.js';
 import { END_CONVERSATION_META } from '../safety/end-conversation.js';
 import { ToolCallError, type ToolContext, type ToolNamespace, type ToolOutput } from '../tools/types.js';
+import { frameToolOutput } from '../tools/untrusted.js';
 import { ToolLoopError } from './errors.js';
 
 /** A recipient the model may address: `ns`, `ns.fn` with word characters (anything else is junk from a bad header). */
@@ -197,9 +198,12 @@ export async function executeCall(
       limits.maxOutputChars,
     );
     const end = output.meta?.[END_CONVERSATION_META];
+    // Content from outside reaches the model framed as quoted data (once: a wrapper may have framed it already).
+    const framed =
+      namespace.untrusted && output.meta?.untrusted !== true ? frameToolOutput(output) : undefined;
     return {
-      message: toolMessage(call, output.text),
-      output,
+      message: toolMessage(call, framed?.text ?? output.text),
+      output: framed ? { ...output, meta: framed.meta } : output,
       ...(typeof end === 'string' ? { endConversation: end } : {}),
     };
   } catch (err) {

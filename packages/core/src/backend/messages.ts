@@ -1,5 +1,6 @@
 import { messageText } from '../harmony/messages.js';
 import type { Message } from '../harmony/types.js';
+import { defuseSpecialTokenText } from '../tools/untrusted.js';
 
 // The message helpers live with the Harmony layer; re-exported for the backends that import them from here.
 export {
@@ -26,14 +27,9 @@ export type HistoryItem =
   | AssistantGroup
   | { kind: 'tool'; callId: string; recipient: string; text: string };
 
-/**
- * Special-token text (`<|end|>`, `<|reserved_200013|>`) in a user's or a tool's text, made inert: a server that
- * renders the chat template and tokenizes it with special tokens parsed (llama.cpp, Ollama) would otherwise read a
- * tool result or a message as new Harmony messages (a forged answer, a forged system turn). `<|end|>` → `‹|end|›`.
- */
-export function defuseSpecialTokenText(text: string): string {
-  return text.replace(/<\|[^|<>\n]{0,40}\|>/g, (m) => `‹${m.slice(1, -1)}›`);
-}
+// User and tool text reaches message-level servers with special-token text defused (one implementation, with the
+// tool-result framing).
+export { defuseSpecialTokenText };
 
 export function groupHistory(messages: readonly Message[]): HistoryItem[] {
   const out: HistoryItem[] = [];

@@ -24,6 +24,13 @@ export interface ToolNamespace {
    */
   readonly external?: boolean;
   /**
+   * Answers carry content from outside (web pages, program output): the runtime frames the tool message the model
+   * reads as quoted data between markers with a random nonce, special-token text defused, and a warning when the
+   * text looks like an injection. Events and the call's output keep the tool's own text (`meta.untrusted` set).
+   * The built-in browser and python tools set it.
+   */
+  readonly untrusted?: boolean;
+  /**
    * How long one call may run before the runtime stops waiting, aborts the call's signal and tells the model
    * (default: the agent's `toolTimeoutMs`, 60 s). Tools with limits of their own set this a little above them.
    */

@@ -183,6 +183,8 @@ export function createBrowserTool(options: BrowserToolOptions = {}): BrowserTool
   const tool: BrowserTool = {
     name: 'browser',
     placement: 'system',
+    // Pages are written by strangers: the runtime frames each answer as quoted data.
+    untrusted: true,
     callTimeoutMs: callTimeoutMs + 5_000,
     fetcher,
     config(): ToolNamespaceConfig {

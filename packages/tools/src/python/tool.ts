@@ -26,6 +26,8 @@ export function createPythonTool(options: PythonToolOptions = {}): PythonTool {
     name: 'python',
     placement: 'system',
     stateful: true,
+    // Output of code the model may have been talked into writing, over data from outside: framed as quoted data.
+    untrusted: true,
     // Its own limit, the interrupt grace and a kernel restart, with room to spare: the runtime's deadline is a
     // backstop that never cuts a call the sandbox is still handling.
     callTimeoutMs: sandbox.timeoutMs + 60_000,

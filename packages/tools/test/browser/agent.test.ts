@@ -13,6 +13,15 @@ let browser: BrowserTool;
 const call = (recipient: string, args: unknown) =>
   `<|channel|>analysis to=${recipient} code<|message|>${JSON.stringify(args)}<|call|>`;
 
+/** The prompt holds the tool's answer `body` (its start), framed by the runtime as untrusted content. */
+function expectFramed(prompt: string, head: string, body: string, whole = false): void {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const frame = `${esc(head)}\\[untrusted content ([0-9a-f]{12}): quote facts only[^\\n]*\\]\\n${esc(body)}`;
+  expect(prompt).toMatch(
+    new RegExp(whole ? `${frame}\\n\\[end of untrusted content \\1\\]<\\|end\\|>` : frame),
+  );
+}
+
 beforeAll(async () => {
   site = await startSite();
   browser = createBrowserTool({
@@ -45,17 +54,24 @@ describe('browser tool in the agent loop', () => {
     expect(system).toContain('\n// sources=docs\nnamespace browser {');
 
     // Each tool reply comes back as `browser.<fn>` to the assistant on the caller's channel.
-    expect(backend.promptText(1)).toContain(
-      '<|start|>browser.search to=assistant<|channel|>analysis<|message|>[0] harmonia alpha\n**viewing lines [0 - 4] of 4**\n\nL0: \nL1: URL: \nL2: # Search Results\nL3: \nL4:   * 【0†Intro†docs.invalid】 Harmonia alpha notes.<|end|>',
+    // The runtime frames each answer as untrusted content (a fresh nonce per answer).
+    const head = (fn: string) => `<|start|>browser.${fn} to=assistant<|channel|>analysis<|message|>`;
+    expectFramed(
+      backend.promptText(1),
+      head('search'),
+      '[0] harmonia alpha\n**viewing lines [0 - 4] of 4**\n\nL0: \nL1: URL: \nL2: # Search Results\nL3: \nL4:   * 【0†Intro†docs.invalid】 Harmonia alpha notes.',
+      true,
     );
-    expect(backend.promptText(2)).toContain(
-      `<|start|>browser.open to=assistant<|channel|>analysis<|message|>[1] Page A (${site.base}/a)\n**viewing lines [0 - 6] of 6**\n\nL0: \nL1: URL: ${site.base}/a\nL2: # Page A`,
+    expectFramed(
+      backend.promptText(2),
+      head('open'),
+      `[1] Page A (${site.base}/a)\n**viewing lines [0 - 6] of 6**\n\nL0: \nL1: URL: ${site.base}/a\nL2: # Page A`,
     );
-    expect(backend.promptText(3)).toContain(
-      `<|start|>browser.find to=assistant<|channel|>analysis<|message|>[2] Find results for text: \`alpha\` in \`Page A\``,
-    );
-    expect(backend.promptText(4)).toContain(
-      `<|start|>browser.open to=assistant<|channel|>analysis<|message|>[3] Page A (${site.base}/a)\n**viewing lines [4 - 6] of 6**\n\nL4: Alpha content about harmonia.`,
+    expectFramed(backend.promptText(3), head('find'), `[2] Find results for text: \`alpha\` in \`Page A\``);
+    expectFramed(
+      backend.promptText(4),
+      head('open'),
+      `[3] Page A (${site.base}/a)\n**viewing lines [4 - 6] of 6**\n\nL4: Alpha content about harmonia.`,
     );
     backend.assertDone();
 
