@@ -141,6 +141,7 @@ export class SqlConversationStore implements ConversationStore {
   private cache: ConversationCache | undefined;
 
   constructor(
+    /** The connection (reads, migrations). Conversations written through it bypass an embedded store's cache. */
     readonly driver: SqlDriver,
     options: SqlStoreOptions = {},
   ) {
