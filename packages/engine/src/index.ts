@@ -1,5 +1,12 @@
 export { NativeBackend, registerNativeBackend } from './backend.js';
-export { type BuildProgress, buildProgressLine, ensureNativeBuilt, nativeBuilt } from './build.js';
+export {
+  addonCurrent,
+  type BuildProgress,
+  buildProgressLine,
+  ensureNativeBuilt,
+  nativeBuilt,
+  sourcesDigest,
+} from './build.js';
 export type { Checkpoint, CheckpointLayout, CheckpointTensors, LayerRefs, TensorRef } from './checkpoint.js';
 export { openCheckpoint } from './checkpoint.js';
 export type { ModelConfig } from './config.js';

@@ -249,7 +249,7 @@ export const startCommand: Command = {
 async function buildEngine(progress: Ticker): Promise<void> {
   const { ensureNativeBuilt, nativeBuilt } = await import('@harmonia/engine');
   if (nativeBuilt()) return;
-  const label = 'Building the native engine (first use only; about 1-2 minutes)';
+  const label = 'Building the native engine (once; about 1-2 minutes)';
   progress.start(label);
   await ensureNativeBuilt({
     onProgress: (line) => {
