@@ -65,6 +65,21 @@ const perLayerBytes = (nq * H * 2 + nkv * H * 2 + E * H) * 2 + (cfg.expertsPerTo
 const bytesPerToken = (layers: number) => layers * perLayerBytes + V * H * 2;
 
 // ---- checkpoint
+// A checkpoint kept (--keep) by a run with another layer count is replaced, never silently reused.
+if (existsSync(join(dir, 'config.json'))) {
+  let layers: number | undefined;
+  try {
+    layers = openCheckpoint(dir).config.numLayers;
+  } catch {
+    layers = undefined;
+  }
+  if (layers !== LAYERS) {
+    console.log(
+      `${dir} holds ${layers === undefined ? 'an unreadable' : `a ${layers}-layer`} checkpoint: rewriting it`,
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 const freeGB =
   Number(
     execSync(`df -B1 --output=avail ${JSON.stringify(existsSync(dir) ? dir : '/tmp')} | tail -1`).toString(),
