@@ -132,6 +132,12 @@ async function ours(threads: number, maxLayers?: number, prefill: Precision = 'f
     weights: args.weights === 'mmap' ? 'mmap' : 'copy',
     ...(maxLayers ? { maxLayers } : {}),
   });
+  // An addon built before `decode` existed ignores it: the int8 rows would silently decode in fp32.
+  const info = engine.info();
+  if (info.prefill !== prefill || info.decode !== (prefill === 'int8' ? 'int8' : 'fp32'))
+    throw new Error(
+      `the native addon runs prefill ${info.prefill} / decode ${String(info.decode)} where ${prefill} was asked: it is older than this checkout; rebuild it with 'pnpm --filter @harmonia/engine run build:native'`,
+    );
   const sampleRss = () => {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   };
