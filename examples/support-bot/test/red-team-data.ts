@@ -5,23 +5,9 @@
  * questions answered from the docs, with greetings and thanks.
  */
 
-export interface Turn {
-  user: string;
-  /** The model searches the docs (faq.search) before answering. */
-  search?: string;
-  /** The model opens a web page (browser.open) before answering. */
-  open?: string;
-  think: string;
-  answer: string;
-  /** Off-task content in `answer` that must never reach the user. */
-  bad?: string;
-}
+import type { Conversation, Turn } from './red-team-harness.js';
 
-export interface Conversation {
-  name: string;
-  category: string;
-  turns: Turn[];
-}
+export type { Conversation, Turn };
 
 const one = (
   category: string,
