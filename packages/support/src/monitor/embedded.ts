@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MonitorContext, MonitorVerdict } from '@harmonia/core';
 import { bundledMonitorModel } from '../paths.js';
 import { Domain, type DomainSources, MonitorModel, type MonitorModelJSON } from './model.js';
-import { countWords, sentences } from './text.js';
+import { countWords, plain, sentences, words } from './text.js';
 import type { TopicMonitor } from './types.js';
 
 export interface EmbeddedMonitorOptions {
@@ -15,6 +15,12 @@ export interface EmbeddedMonitorOptions {
 }
 
 let bundled: MonitorModel | undefined;
+
+/** At most this many content words outside the domain: a sentence is judged with its context. */
+const CONTEXT_MAX_FOREIGN = 2;
+
+/** What `words` leaves of "you're", "we'll", "I've", "didn't". */
+const CONTRACTION: ReadonlySet<string> = new Set(['re', 'll', 've', 'nt', 'd', 'm']);
 
 /** The bar for a text of fewer than four words. */
 const SHORT_THRESHOLD = 0.75;
@@ -63,11 +69,12 @@ export class EmbeddedMonitor implements TopicMonitor {
    * The first sentence at or above the threshold, if any. `minWords` skips fragments (reasoning notes such as
    * "found" or "ok" say nothing about the topic; answer sentences are all judged).
    */
-  judge(text: string, minWords = 0): MonitorVerdict {
+  judge(text: string, minWords = 0, context = ''): MonitorVerdict {
     // Fragments ("Yes.", "Pairing failure section.") say little alone: they are judged with what follows.
     const parts = sentences(text);
     let pending = '';
     let pendingWords = 0;
+    let prev = context.trim();
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i]!;
       const s = pending ? `${pending} ${part}` : part;
@@ -80,22 +87,39 @@ export class EmbeddedMonitor implements TopicMonitor {
       pending = '';
       pendingWords = 0;
       if (minWords && n < minWords) continue;
-      const p = this.score(s);
+      let p = this.score(s);
+      const before = prev;
+      prev = s;
       // A short text with nothing after it (yet) needs a clearer signal: "Yes:" before the answer streams on.
-      if (p >= (n < 4 ? Math.max(this.threshold, SHORT_THRESHOLD) : this.threshold))
-        return {
-          flagged: true,
-          reason: `off task (p=${p.toFixed(2)}): "${s.length > 80 ? `${s.slice(0, 80)}…` : s}"`,
-        };
+      if (p < (n < 4 ? Math.max(this.threshold, SHORT_THRESHOLD) : this.threshold)) continue;
+      // A sentence with little content of its own beyond the docs' words (an opener, an apology, a step that
+      // names one setting) is read in its context: what came just before it, or the user's question. Text with
+      // its own off-task words is judged alone, so on-task text around it cannot dilute it.
+      if (before && this.foreignWords(s) <= CONTEXT_MAX_FOREIGN) {
+        p = Math.min(p, this.score(`${before} ${s}`));
+        if (p < this.threshold) continue;
+      }
+      return {
+        flagged: true,
+        reason: `off task (p=${p.toFixed(2)}): "${s.length > 80 ? `${s.slice(0, 80)}…` : s}"`,
+      };
     }
     return { flagged: false };
   }
 
-  async checkReasoning(reasoning: string, _ctx?: MonitorContext): Promise<MonitorVerdict> {
-    return this.judge(reasoning, 2);
+  /** Content words of a sentence that the domain never uses (numbers and contraction tails are not content). */
+  private foreignWords(sentence: string): number {
+    let n = 0;
+    for (const w of words(plain(sentence)))
+      if (!this.domain.vocab.has(w) && !/^\d+$/.test(w) && !CONTRACTION.has(w)) n++;
+    return n;
   }
 
-  async checkAnswer(answer: string, _ctx?: MonitorContext): Promise<MonitorVerdict> {
-    return this.judge(answer);
+  async checkReasoning(reasoning: string, ctx?: MonitorContext): Promise<MonitorVerdict> {
+    return this.judge(reasoning, 2, ctx?.input);
+  }
+
+  async checkAnswer(answer: string, ctx?: MonitorContext): Promise<MonitorVerdict> {
+    return this.judge(answer, 0, ctx?.input);
   }
 }

@@ -20,6 +20,9 @@ export interface Prototypes {
 const ADDRESSES_ASSISTANT =
   /<\|[^|]*\|>|\buntrusted content\b|\b(assistants?|AI|chatbots?|language models?|bots?)\b[^.!?\n]{0,40}\b(must|should|shall|are to|now)\b|\bnew instructions\b|\bnote to (the )?(ai|assistant|bots?)\b|\b(ignore|disregard)\b[^.!?\n]{0,30}\b(instructions|rules|prompt)\b/i;
 
+/** Markup a reader of the docs never sees: HTML comments, elements hidden with `display:none`. */
+const HIDDEN = /<!--[\s\S]*?(-->|$)|<(\w+)[^>]*display:\s*none[^>]*>[\s\S]*?<\/\2>/gi;
+
 /** Instruction lines that say what to refuse: their words describe what the bot is *not* for. */
 const REFUSAL_LINE = /\b(decline|off[- ]topic|never|anything else|untrusted|abusive)\b/i;
 
@@ -83,8 +86,9 @@ export class Domain {
       .join('\n');
     const paragraphs = (u: string) =>
       u.split(/\n\s*\n/).filter((p) => p.trim() && !ADDRESSES_ASSISTANT.test(p));
+    // Hidden markup (HTML comments, display:none) is not shown to a reader of the docs: it does not define the domain.
     const units = [allowed, ...sources.docs, ...(sources.tools ?? [])]
-      .map((u) => paragraphs(u).join('\n\n'))
+      .map((u) => paragraphs(u.replace(HIDDEN, ' ')).join('\n\n'))
       .filter((u) => u.trim());
     this.vocab = new Set(units.flatMap((u) => words(plain(u))));
     // Each section, and each of its paragraphs: an answer usually paraphrases one paragraph.
