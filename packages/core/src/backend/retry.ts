@@ -65,7 +65,8 @@ export function backoffMs(n: number, policy: Required<RetryOptions>, retryAfter?
   return Math.round(step / 2 + (Math.random() * step) / 2);
 }
 
-const sleep = (ms: number, signal: AbortSignal | undefined) =>
+/** Waits `ms`, rejecting with the signal's reason as soon as it aborts. */
+export const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const t = setTimeout(() => {
@@ -125,7 +126,7 @@ export async function withRetries<T>(
       }
       const wait = backoffMs(n + 1, policy, err.retryAfterMs);
       opts.onRetry?.(n + 1, wait, err.message);
-      await sleep(wait, opts.signal);
+      await abortableSleep(wait, opts.signal);
     }
   }
 }

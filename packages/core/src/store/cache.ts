@@ -21,6 +21,24 @@ export interface CachedConversation {
   closed?: ConversationClose;
 }
 
+/** A fresh record from an entry: messages parsed anew, notes and ticket copied, so callers may mutate it. */
+export function recordOf(id: string, e: CachedConversation): ConversationRecord {
+  const rec: ConversationRecord = {
+    id,
+    messages: JSON.parse(e.json) as Message[],
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+    ticket: {
+      state: e.state,
+      replies: e.replies,
+      notes: e.notes.map((n) => ({ ...n })),
+      ...(e.escalation ? { escalation: { ...e.escalation } } : {}),
+    },
+  };
+  if (e.closed) rec.closed = { ...e.closed };
+  return rec;
+}
+
 export interface ConversationCacheOptions {
   /** Most conversations kept (default 1,000). */
   conversations?: number;
@@ -58,20 +76,7 @@ export class ConversationCache {
     // Most recently used last.
     this.entries.delete(id);
     this.entries.set(id, e);
-    const rec: ConversationRecord = {
-      id,
-      messages: JSON.parse(e.json) as Message[],
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-      ticket: {
-        state: e.state,
-        replies: e.replies,
-        notes: e.notes.map((n) => ({ ...n })),
-        ...(e.escalation ? { escalation: { ...e.escalation } } : {}),
-      },
-    };
-    if (e.closed) rec.closed = { ...e.closed };
-    return rec;
+    return recordOf(id, e);
   }
 
   /** A token for `fill`: taken before a read's query. */

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { abortableSleep } from '../backend/retry.js';
 import type { Message } from '../harmony/types.js';
-import { type CachedConversation, ConversationCache, type ConversationCacheOptions } from './cache.js';
+import {
+  type CachedConversation,
+  ConversationCache,
+  type ConversationCacheOptions,
+  recordOf,
+} from './cache.js';
 import { MIGRATIONS, type Migration, migrationStatements } from './migrations.js';
 import {
   type AcquireOptions,
@@ -111,20 +117,6 @@ function ticketOf(r: SqlRow): Omit<CachedConversation, 'json' | 'count' | 'notes
     ...(r.closed_at ? { closed: { reason: String(r.close_reason), at: iso(r.closed_at) } } : {}),
   };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason ?? new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 
 /** The first store made on each embedded driver. */
 const storesOn = new WeakMap<SqlDriver, SqlConversationStore>();
@@ -254,21 +246,8 @@ export class SqlConversationStore implements ConversationStore {
       ).map((n) => ({ author: n.author, text: n.text, at: iso(n.at) })),
       ...ticketOf(conv),
     };
-    const rec: ConversationRecord = {
-      id,
-      messages: JSON.parse(entry.json) as Message[],
-      createdAt: entry.createdAt,
-      updatedAt: entry.updatedAt,
-      ticket: {
-        state: entry.state,
-        replies: entry.replies,
-        notes: entry.notes.map((n) => ({ ...n })),
-        ...(entry.escalation ? { escalation: { ...entry.escalation } } : {}),
-      },
-    };
-    if (entry.closed) rec.closed = { ...entry.closed };
     this.cache?.fill(id, token, entry);
-    return rec;
+    return recordOf(id, entry);
   }
 
   async list(): Promise<ConversationSummary[]> {
@@ -410,7 +389,7 @@ export class SqlConversationStore implements ConversationStore {
       if (rows.length && rows[0]!.owner === token) break;
       if (Date.now() - started > timeout) throw new LeaseTimeoutError(id, Date.now() - started);
       // Jittered back-off between polls: 5 ms doubling up to 200 ms.
-      await sleep(wait / 2 + Math.random() * wait, options.signal);
+      await abortableSleep(wait / 2 + Math.random() * wait, options.signal);
       wait = Math.min(wait * 2, 200);
     }
     const renew = setInterval(
