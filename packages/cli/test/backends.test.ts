@@ -87,6 +87,16 @@ describe('harmonia doctor on each server', () => {
     },
   );
 
+  it('checks every protocol with the model given by --model, as the agent would use it', async () => {
+    const s = await serve(vllmServer(runs(3)));
+    const t = memoryIO();
+    const code = await main(['doctor', '--backend', s.url, '--model', 'my-gpt-oss', '--timeout', '10'], t.io);
+    const posts = s.requests.filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(6);
+    expect(posts.map((r) => r.body.model)).toEqual(Array(6).fill('my-gpt-oss'));
+    expect(code).toBe(0);
+  });
+
   it('fails with a fix when nothing answers', async () => {
     const s = await serve(vllmServer([]));
     const url = s.url;

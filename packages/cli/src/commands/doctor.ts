@@ -9,6 +9,7 @@
 import {
   Agent,
   type Backend,
+  type BackendFlags,
   BackendSpecError,
   ChatCompletionsBackend,
   CompletionsBackend,
@@ -16,6 +17,7 @@ import {
   OllamaChatBackend,
   OllamaGenerateBackend,
   PROFILES,
+  pickModel,
   type Resolution,
   ResponsesBackend,
   type RunResult,
@@ -137,9 +139,11 @@ function toolFix(label: string): string {
 }
 
 /** Every protocol worth checking on an identified server, the picked one first. */
-function alternatives(id: ServerIdentity, picked: Backend, apiKey: string | undefined): [string, Backend][] {
+function alternatives(id: ServerIdentity, picked: Backend, flags: BackendFlags): [string, Backend][] {
   const out: [string, Backend][] = [];
-  const model = id.models.find((m) => /gpt-oss/i.test(m)) ?? id.models[0] ?? '';
+  // The model the agent's own backend was given, so every protocol is checked with the same one.
+  const model = pickModel(id, flags);
+  const apiKey = flags.apiKey;
   const v1 = `${id.root}/v1`;
   const key = apiKey ? { apiKey } : {};
   const add = (label: string, b: Backend) => {
@@ -242,7 +246,7 @@ export const doctorCommand: Command = {
     );
     show(r, picked);
     if (res.identity && !v.only) {
-      for (const [label, b] of alternatives(res.identity, res.backend, flags.apiKey))
+      for (const [label, b] of alternatives(res.identity, res.backend, flags))
         show(r, await checkBackend(label, b, timeoutS * 1000));
     }
     io.stdout.write(

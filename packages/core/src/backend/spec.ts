@@ -180,8 +180,8 @@ export async function listModels(baseURL: string, apiKey?: string, timeoutMs = 3
   return (r.body.data ?? []).map((m) => m.id);
 }
 
-/** The model to use: the one asked for, else a gpt-oss one the server lists, else its first. */
-function pickModel(id: ServerIdentity, flags: BackendFlags): string {
+/** The model to use on an identified server: the one asked for, else a gpt-oss one it lists, else its first. */
+export function pickModel(id: ServerIdentity, flags: BackendFlags): string {
   if (flags.model) return flags.model;
   const gptOss = id.models.find((n) => /gpt-oss/i.test(n));
   if (id.kind === 'ollama') {
